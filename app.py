@@ -1,0 +1,33 @@
+"""Shift Lab: drag an object and watch how a CNN's feature maps and class scores respond.
+
+Run with `make run` (see README). This file only lays out the page; each panel is in ui/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui.live_view import live_view
+from ui.settings import settings_ui
+from ui.state import init_state
+
+PAGE_CSS = Path(__file__).parent / "ui" / "page.css"
+
+
+def main() -> None:
+    st.set_page_config(page_title="Shift Lab", page_icon=":material/open_with:", layout="wide")
+    st.html(f"<style>{PAGE_CSS.read_text()}</style>")
+    settings = settings_ui()
+    init_state(settings.canvas)
+    st.title("Shift Lab", anchor=False)
+    st.markdown(
+        "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
+        "feature maps move with it and whether the class scores stay put, for an ImageNet-pretrained "
+        "network and for its **scratch twin**: the same architecture with random weights."
+    )
+    live_view(settings)
+
+
+main()

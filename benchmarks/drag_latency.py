@@ -1,0 +1,125 @@
+"""How live is the drag view? Prints, per model at 224 px: bare forward time, server time per
+drag event, and browser drag latency (p50/p95) with updates per second.
+
+Run with `make bench` (a benchmark, not a test: figures depend on the machine and its load).
+Pretrained weights come from SHIFTLAB_WEIGHTS_DIR (or ../shared/weights when it exists); the
+cost is the same with random weights, so a model without weights is timed as its scratch twin.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from datetime import date
+
+import torch
+from playwright.sync_api import sync_playwright
+from streamlit.testing.v1 import AppTest
+
+from models import WEIGHTS_DIR_ENV, WeightsUnavailable, load_network
+from tests.conftest import SHARED_WEIGHTS
+from tests.live_server import ROOT, launch_chromium, running_app
+from ui.state import CANVAS_KEY
+
+MODELS = ("mobilenet_v2", "resnet18")
+CANVAS = 224
+DRAG_SECONDS = 10.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
+
+
+def forward_ms(name: str, repeats: int = 30) -> float:
+    """Median time of one forward pass (all probe layers and logits) of a 1x3x224x224 batch."""
+    try:
+        net = load_network(name, "pretrained", allow_download=False)
+    except WeightsUnavailable:
+        net = load_network(name, "scratch")
+    batch = torch.rand(1, 3, CANVAS, CANVAS)
+    net(batch)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        net(batch)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def server_event_ms(name: str, events: int = 20) -> float:
+    """Median time for the server to handle one drag event: a whole script run under AppTest."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["model"] = name
+    at.run()
+    times = []
+    for seq in range(1, events + 1):
+        at.session_state[CANVAS_KEY] = {"pos": {"x": 60 + 5 * seq, "y": 112, "seq": seq, "dragging": True}}
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+    assert not at.exception, at.exception
+    return 1000 * statistics.median(times)
+
+
+def browser_drag(url: str, name: str) -> dict[str, float]:
+    """Drag back and forth for DRAG_SECONDS with a move every ~16 ms; latency is from the
+    browser sending a position to the page holding the plots computed for it."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(f"{url}/?model={name}")
+        page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2}").first.wait_for(timeout=120_000)
+        box = page.locator(".drag-canvas canvas").bounding_box()
+        scale = box["width"] / CANVAS
+        page.mouse.move(box["x"] + 112 * scale, box["y"] + 112 * scale)
+        page.mouse.down()
+        before = page.evaluate("({...window.shiftLabStats, latenciesMs: []})")
+        start = time.monotonic()
+        moves = 0
+        while (elapsed := time.monotonic() - start) < DRAG_SECONDS:
+            x = 112 + 80 * ((elapsed / 2) % 2 - 1 if int(elapsed / 2) % 2 == 0 else 1 - (elapsed / 2) % 2)
+            page.mouse.move(box["x"] + x * scale, box["y"] + 112 * scale)
+            moves += 1
+            time.sleep(0.016)
+        stats = page.evaluate("window.shiftLabStats")
+        page.mouse.up()
+        browser.close()
+    acked = stats["acked"] - before["acked"]
+    latencies = stats["latenciesMs"][-acked:]
+    return {
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "updates_per_s": acked / DRAG_SECONDS,
+        "moves_per_s": moves / DRAG_SECONDS,
+    }
+
+
+def main() -> None:
+    if WEIGHTS_DIR_ENV not in os.environ and SHARED_WEIGHTS.is_dir():
+        os.environ[WEIGHTS_DIR_ENV] = str(SHARED_WEIGHTS)
+    print(
+        f"Shift Lab drag benchmark, {date.today()}, {platform.node()}: {os.cpu_count()} cores, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads, canvas {CANVAS} px"
+    )
+    rows = []
+    with running_app() as url:
+        for name in MODELS:
+            drag = browser_drag(url, name)
+            rows.append((name, forward_ms(name), server_event_ms(name), drag))
+    print()
+    print(
+        "| model | bare forward (ms) | server per drag event (ms) | browser latency p50 / p95 (ms) "
+        "| updates/s (mouse moves/s) |"
+    )
+    print("|---|---|---|---|---|")
+    for name, forward, server, drag in rows:
+        print(
+            f"| {name} | {forward:.0f} | {server:.0f} | {drag['p50']:.0f} / {drag['p95']:.0f} "
+            f"| {drag['updates_per_s']:.1f} ({drag['moves_per_s']:.0f}) |"
+        )
+
+
+if __name__ == "__main__":
+    main()

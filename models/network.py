@@ -1,0 +1,71 @@
+"""A registry model as the app uses it: one call maps images to the activations of every
+probe layer and the class logits."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models import get_model_weights
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+
+from .registry import REGISTRY, ModelSpec
+from .weights import build, load_pretrained, weights_dir
+
+
+@dataclass(frozen=True)
+class Network:
+    """An eval-mode feature extractor plus what is needed to feed it and read its output."""
+
+    spec: ModelSpec
+    variant: str  # "pretrained" or "scratch"
+    source: str  # plain words: where the weights came from
+    extractor: nn.Module  # create_feature_extractor output, eval mode
+    categories: tuple[str, ...]  # the 1000 ImageNet class names
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """images (B, 3, H, W) in [0, 1], H, W >= 64 -> {layer: (B, C, h, w) for each probe layer,
+        "logits": (B, 1000)}. Normalises with the weights' own mean/std; no autograd."""
+        mean = torch.tensor(self.mean, dtype=images.dtype).view(1, 3, 1, 1)  # (1, 3, 1, 1)
+        std = torch.tensor(self.std, dtype=images.dtype).view(1, 3, 1, 1)  # (1, 3, 1, 1)
+        with torch.inference_mode():
+            return self.extractor((images - mean) / std)  # {layer: (B, C, h, w), "logits": (B, 1000)}
+
+
+def load_network(
+    name: str,
+    variant: str,
+    *,
+    weights_folder: Path | None = None,
+    seed: int = 0,
+    allow_download: bool = True,
+) -> Network:
+    """Build `name` from the registry as "pretrained" (ImageNet weights, see `load_pretrained`)
+    or "scratch" (the same architecture, randomly initialised with `seed`).
+
+    Raises WeightsUnavailable if pretrained weights cannot be had, KeyError for an unknown name.
+    """
+    spec = REGISTRY[name]
+    weights = get_model_weights(name).DEFAULT  # the scratch twin borrows its class names and preprocessing
+    if variant == "pretrained":
+        model, source = load_pretrained(spec, weights, weights_folder or weights_dir(), allow_download)
+    elif variant == "scratch":
+        model, source = build(name, seed=seed), f"random initialisation, seed {seed}"
+    else:
+        raise ValueError(f'variant must be "pretrained" or "scratch", not {variant!r}')
+    model.eval().requires_grad_(False)
+    logits_node = get_graph_node_names(model)[1][-1]  # the last node run in eval mode is the model's output
+    return_nodes = {layer: layer for layer in spec.layers} | {logits_node: "logits"}  # graph node -> output key
+    extractor = create_feature_extractor(model, return_nodes)
+    preprocess = weights.transforms()
+    return Network(
+        spec=spec,
+        variant=variant,
+        source=source,
+        extractor=extractor,
+        categories=tuple(weights.meta["categories"]),
+        mean=tuple(preprocess.mean),
+        std=tuple(preprocess.std),
+    )

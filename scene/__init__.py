@@ -1,0 +1,24 @@
+"""Scenes for Shift Lab: an object placed at (x, y) on a square canvas."""
+
+from scene.compose import CANVAS_SIZES, clamp_position, compose, to_tensor
+from scene.library import (
+    BACKGROUNDS,
+    IMAGENET_MEAN_RGB,
+    MIN_OBJECT_SIZE,
+    OBJECTS,
+    load_object,
+    make_background,
+)
+
+__all__ = [
+    "BACKGROUNDS",
+    "CANVAS_SIZES",
+    "IMAGENET_MEAN_RGB",
+    "MIN_OBJECT_SIZE",
+    "OBJECTS",
+    "clamp_position",
+    "compose",
+    "load_object",
+    "make_background",
+    "to_tensor",
+]

@@ -1,0 +1,89 @@
+"""The app's logic, run headless with Streamlit's AppTest (no browser, no JavaScript)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import WEIGHTS_DIR_ENV
+from ui.state import CANVAS_KEY
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def start_app(monkeypatch: pytest.MonkeyPatch, weights: Path) -> AppTest:
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(weights))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def drag_to(at: AppTest, x: int, y: int, seq: int) -> None:
+    """What the drag canvas does in the browser: send a position with a new sequence number."""
+    at.session_state[CANVAS_KEY] = {"pos": {"x": x, "y": y, "seq": seq, "dragging": True}}
+    at.run()
+    assert not at.exception, at.exception
+
+
+def html(at: AppTest) -> str:
+    return "\n".join(element.proto.body for element in at.get("html"))
+
+
+def top5_bars(at: AppTest) -> list[str]:
+    """The top-5 bars of each model shown, pretrained first."""
+    return [element.proto.body for element in at.get("html") if 'class="top5"' in element.proto.body]
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_app_opens_offline_without_weights_and_says_what_to_do(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no pretrained weights" in warnings.lower()
+    assert str(tmp_path) in warnings
+    assert "random initialisation" in captions(at)  # the scratch twin still works
+    assert "top5-row" in html(at)  # its top-5 bars
+
+
+def test_injected_drag_position_moves_the_object_and_changes_the_outputs(monkeypatch, shared_weights):
+    at = start_app(monkeypatch, shared_weights)
+    before = top5_bars(at)
+    assert "object at x = 112, y = 112" in captions(at)
+
+    drag_to(at, 40, 60, seq=1)
+
+    assert (at.number_input(key="x").value, at.number_input(key="y").value) == (40, 60)
+    assert "object at x = 40, y = 60" in captions(at)
+    after = top5_bars(at)
+    assert len(after) == 2
+    assert after[0] != before[0]  # the pretrained model's scores moved with the object
+    assert [(p["x"], p["y"]) for p in at.session_state.path] == [(112, 112), (40, 60)]
+
+
+def test_positions_are_clamped_to_the_canvas(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    drag_to(at, -30, 999, seq=1)
+    assert (at.session_state.x, at.session_state.y) == (0, 223)
+
+
+def test_an_old_drag_position_does_not_override_typed_coordinates(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    drag_to(at, 50, 50, seq=1)
+    at.number_input(key="x").set_value(70).run()
+    assert at.session_state.x == 70  # the browser's seq 1 was already used
+    drag_to(at, 80, 90, seq=2)
+    assert (at.session_state.x, at.session_state.y) == (80, 90)
+
+
+def test_reset_path_starts_a_new_path_at_the_current_position(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    for seq, x in enumerate((100, 90, 80), start=1):
+        drag_to(at, x, 112, seq=seq)
+    assert len(at.session_state.path) == 4
+    at.button(key="reset_path").click().run()
+    assert [(p["x"], p["y"]) for p in at.session_state.path] == [(80, 112)]

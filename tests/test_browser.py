@@ -1,0 +1,65 @@
+"""A real drag in Debian's Chromium: the page must update while the mouse button is still down."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from models import WEIGHTS_DIR_ENV
+from tests.live_server import ROOT, launch_chromium, running_app
+
+ARTIFACTS = ROOT / "test-artifacts"
+POSITION = re.compile(r"object at x = (\d+), y = (\d+)")
+
+
+def python_position(page: Page) -> tuple[int, int] | None:
+    """The position the server last computed the feature maps for, as the page shows it."""
+    captions = page.get_by_text(POSITION).all_inner_texts()
+    match = POSITION.search(captions[0]) if captions else None
+    return (int(match[1]), int(match[2])) if match else None
+
+
+@pytest.fixture
+def app_page(shared_weights: Path):
+    with running_app({WEIGHTS_DIR_ENV: str(shared_weights)}) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(url)
+        page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
+        yield page
+        browser.close()
+
+
+def test_dragging_updates_the_feature_maps_before_the_mouse_is_released(app_page: Page):
+    canvas = app_page.locator(".drag-canvas canvas")
+    box = canvas.bounding_box()
+    scale = box["width"] / 224
+    start = (box["x"] + 112 * scale, box["y"] + 112 * scale)
+    app_page.mouse.move(*start)
+    app_page.mouse.down()
+    seen = []
+    for step in range(1, 41):  # 80 canvas pixels to the left and 40 up, over about 4 s
+        app_page.mouse.move(start[0] - 2 * step * scale, start[1] - step * scale)
+        time.sleep(0.1)
+        position = python_position(app_page)
+        if position and position not in seen:
+            seen.append(position)
+    intermediate = [p for p in seen if p not in ((112, 112), (32, 72))]
+    app_page.mouse.up()
+    assert len(intermediate) >= 3, f"updates seen during the drag: {seen}"
+
+    app_page.get_by_text("object at x = 32, y = 72").first.wait_for(timeout=15_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    app_page.screenshot(path=ARTIFACTS / "drag.png", full_page=True)
+
+
+def test_arrow_keys_nudge_the_object(app_page: Page):
+    canvas = app_page.locator(".drag-canvas canvas")
+    canvas.focus()
+    canvas.press("ArrowRight")
+    canvas.press("Shift+ArrowDown")
+    app_page.get_by_text("object at x = 113, y = 122").first.wait_for(timeout=15_000)

@@ -1,0 +1,193 @@
+"""models/: every registry entry builds and probes; weights come from where we say, or fail in plain words."""
+
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.error import URLError
+
+import pytest
+import torch
+from PIL import Image
+from torchvision.models import get_model
+from torchvision.models.feature_extraction import get_graph_node_names
+from torchvision.transforms import v2
+
+import models.weights
+from models import REGISTRY, WEIGHTS_DIR_ENV, Network, WeightsUnavailable, load_network, weights_dir
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_WEIGHTS = SHARED / "weights"
+CHELSEA = SHARED / "assets-source" / "chelsea.png"
+CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}  # ImageNet's domestic cats
+
+
+def parameters(net: Network) -> list[torch.Tensor]:
+    return list(net.extractor.parameters())
+
+
+def same_parameters(a: Network, b: Network) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(parameters(a), parameters(b), strict=True))
+
+
+@pytest.fixture(scope="module", params=list(REGISTRY))
+def scratch(request: pytest.FixtureRequest) -> Network:
+    return load_network(request.param, "scratch")
+
+
+@pytest.fixture(scope="module")
+def shared_weights() -> Path:
+    if not SHARED_WEIGHTS.is_dir():
+        pytest.skip(f"no offline ImageNet weights at {SHARED_WEIGHTS}: the pretrained checks need them")
+    return SHARED_WEIGHTS
+
+
+@pytest.fixture(scope="module")
+def chelsea() -> torch.Tensor:
+    if not CHELSEA.is_file():
+        pytest.skip(f"no test photo at {CHELSEA}")
+    standard = v2.Compose([v2.ToImage(), v2.Resize(256), v2.CenterCrop(224), v2.ToDtype(torch.float32, scale=True)])
+    return standard(Image.open(CHELSEA).convert("RGB")).unsqueeze(0)  # (1, 3, 224, 224)
+
+
+def test_registry_lists_mobilenet_first_and_keys_by_builder_name() -> None:
+    assert list(REGISTRY) == ["mobilenet_v2", "resnet18", "squeezenet1_1", "alexnet", "vgg11"]
+    assert all(key == spec.name and 4 <= len(spec.layers) <= 6 for key, spec in REGISTRY.items())
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_probe_layers_are_graph_nodes_in_shallow_to_deep_order(name: str) -> None:
+    with torch.device("meta"):  # tracing needs the architecture only, not initialised weights
+        nodes = get_graph_node_names(get_model(name))[1]  # eval-mode node names, in execution order
+    positions = [nodes.index(layer) for layer in REGISTRY[name].layers]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("size", [224, 320])
+def test_scratch_twin_gives_every_probe_layer_and_logits(scratch: Network, size: int) -> None:
+    out = scratch(torch.rand(1, 3, size, size))  # (1, 3, size, size)
+    assert list(out) == [*scratch.spec.layers, "logits"]
+    assert all(out[layer].ndim == 4 and out[layer].shape[0] == 1 for layer in scratch.spec.layers)
+    assert out["logits"].shape == (1, 1000)
+    widths = [out[layer].shape[-1] for layer in scratch.spec.layers]
+    assert widths == sorted(widths, reverse=True)  # deeper layers are never finer
+
+
+def test_scratch_twin_is_eval_mode_with_imagenet_names_and_preprocessing(scratch: Network) -> None:
+    assert not scratch.extractor.training
+    assert len(scratch.categories) == 1000 and "tabby" in scratch.categories
+    assert scratch.mean == pytest.approx((0.485, 0.456, 0.406)) and scratch.std == pytest.approx((0.229, 0.224, 0.225))
+    assert scratch.source == "random initialisation, seed 0"
+
+
+def test_scratch_twin_is_deterministic_and_keeps_global_rng() -> None:
+    torch.manual_seed(1234)
+    before = torch.get_rng_state()
+    first = load_network("squeezenet1_1", "scratch", seed=7)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert same_parameters(first, load_network("squeezenet1_1", "scratch", seed=7))
+    assert not same_parameters(first, load_network("squeezenet1_1", "scratch", seed=8))
+
+
+def test_scratch_twins_built_in_parallel_threads_match_serial_builds() -> None:
+    jobs = [("squeezenet1_1", 1), ("mobilenet_v2", 2), ("squeezenet1_1", 3), ("mobilenet_v2", 4)]
+    serial = [load_network(name, "scratch", seed=seed) for name, seed in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda job: load_network(job[0], "scratch", seed=job[1]), jobs))
+    assert all(same_parameters(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+def test_unknown_variant_is_refused() -> None:
+    with pytest.raises(ValueError, match="pretrained"):
+        load_network("squeezenet1_1", "imagenet")
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "squeezenet1_1"])
+def test_pretrained_network_sees_a_cat_in_chelsea(name: str, shared_weights: Path, chelsea: torch.Tensor) -> None:
+    net = load_network(name, "pretrained", weights_folder=shared_weights, allow_download=False)
+    top3 = [net.categories[i] for i in net(chelsea)["logits"][0].topk(3).indices]
+    assert CATS & set(top3), top3
+    assert net.source == f"ImageNet weights from {shared_weights / f'{name}.pth'}"
+
+
+def test_pretrained_logits_equal_the_plain_torchvision_forward(shared_weights: Path, chelsea: torch.Tensor) -> None:
+    net = load_network("squeezenet1_1", "pretrained", weights_folder=shared_weights, allow_download=False)
+    plain = get_model("squeezenet1_1").eval()
+    plain.load_state_dict(torch.load(shared_weights / "squeezenet1_1.pth", weights_only=True))
+    normalised = v2.Normalize(net.mean, net.std)(chelsea)  # (1, 3, 224, 224)
+    with torch.inference_mode():
+        torch.testing.assert_close(net(chelsea)["logits"], plain(normalised))
+
+
+def test_weights_folder_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(tmp_path))
+    assert weights_dir() == tmp_path
+    monkeypatch.delenv(WEIGHTS_DIR_ENV)
+    assert weights_dir() == REPO / "weights"
+
+
+def test_missing_weights_without_download_say_where_to_put_them(tmp_path: Path) -> None:
+    with pytest.raises(WeightsUnavailable) as caught:
+        load_network("resnet18", "pretrained", weights_folder=tmp_path, allow_download=False)
+    message = str(caught.value)
+    assert "ResNet-18" in message and "resnet18.pth" in message
+    assert str(tmp_path) in message and WEIGHTS_DIR_ENV in message and "scratch" in message
+
+
+def test_failed_download_becomes_a_plain_words_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def offline(name: str, weights: object = None) -> torch.nn.Module:
+        raise URLError("no internet")
+
+    monkeypatch.setattr(models.weights, "get_model", offline)
+    with pytest.raises(WeightsUnavailable) as caught:
+        load_network("alexnet", "pretrained", weights_folder=tmp_path)
+    message = str(caught.value)
+    assert "could not download" in message and "no internet" in message
+    assert str(tmp_path) in message and WEIGHTS_DIR_ENV in message
+    assert isinstance(caught.value.__cause__, URLError)
+
+
+class RunsCode:
+    """Unpickling this would run code that creates `marker`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return exec, (f"open({str(self.marker)!r}, 'w').close()",)
+
+
+def write_random_bytes(path: Path) -> None:
+    path.write_bytes(random.Random(0).randbytes(4096))
+
+
+def write_truncated(path: Path) -> None:
+    torch.save(get_model("mobilenet_v2").state_dict(), path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def write_pickle_payload(path: Path) -> None:
+    torch.save({"features.0.weight": RunsCode(path.with_name("ran"))}, path)
+
+
+def write_wrong_architecture(path: Path) -> None:  # squeezenet1_1's weights under mobilenet_v2's name
+    torch.save(get_model("squeezenet1_1").state_dict(), path)
+
+
+@pytest.mark.parametrize("write", [write_random_bytes, write_truncated, write_pickle_payload, write_wrong_architecture])
+def test_unusable_weights_file_is_refused_naming_the_file(write: Callable[[Path], None], tmp_path: Path) -> None:
+    path = tmp_path / "mobilenet_v2.pth"
+    write(path)
+    with pytest.raises(WeightsUnavailable) as caught:
+        load_network("mobilenet_v2", "pretrained", weights_folder=tmp_path, allow_download=False)
+    assert str(path) in str(caught.value) and "state_dict" in str(caught.value)
+    assert not (tmp_path / "ran").exists()  # the pickle payload was refused, not run
+
+
+def test_importing_models_does_not_import_streamlit() -> None:
+    check = "import sys, models; assert 'streamlit' not in sys.modules, 'models imported streamlit'"
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

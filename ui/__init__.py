@@ -1,0 +1,1 @@
+"""The Streamlit user interface: presentation and interaction only (measurements live in probes/)."""

@@ -1,0 +1,75 @@
+"""The drag canvas: a Streamlit component, kept in the repo, that streams positions during a drag.
+
+The browser draws the scene itself (so dragging stays smooth) and sends the object's centre to
+Python with back-pressure; see drag_canvas.js for the protocol.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import TypedDict
+
+import streamlit as st
+from PIL import Image
+
+_HERE = Path(__file__).parent
+
+_component = st.components.v2.component(
+    "shiftlab.drag_canvas",
+    html='<div class="drag-canvas"></div>',
+    css=(_HERE / "drag_canvas.css").read_text(),
+    js=(_HERE / "drag_canvas.js").read_text(),
+)
+
+
+class Position(TypedDict):
+    """What the browser sends: the object's centre in canvas pixels and a sequence number."""
+
+    x: int
+    y: int
+    seq: int
+    dragging: bool
+
+
+def png_data_url(image: Image.Image) -> str:
+    """The image as a PNG data URL, for the browser to draw."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def drag_canvas(
+    *,
+    key: str,
+    background_url: str,
+    sprite_url: str,
+    canvas: int,
+    x: int,
+    y: int,
+    ack: int,
+    display_px: int = 448,
+    big_step: int = 10,
+) -> Position | None:
+    """Mount the canvas and return the last position the browser sent (None before any).
+
+    `ack` is the sequence number of the last position Python has used: the browser waits for it
+    before sending the next one. Mount this after the plots it drives, so that the ack reaches
+    the browser only once they are on the page.
+    """
+    result = _component(
+        key=key,
+        data={
+            "background": background_url,
+            "sprite": sprite_url,
+            "canvas": canvas,
+            "x": x,
+            "y": y,
+            "ack": ack,
+            "display_px": display_px,
+            "big_step": big_step,
+        },
+        on_pos_change=lambda: None,
+    )
+    return result.pos

@@ -1,0 +1,189 @@
+// The drag canvas: draws the scene in the browser and streams the object's position to Python.
+//
+// Drawing happens here, on every pointer move, so the drag is smooth whatever the server does.
+// Positions go to Python with back-pressure: a new one is sent only once Python has acknowledged
+// the previous one (it passes `ack` back in `data`), or after a timeout. Positions that pile up
+// in between are not queued: only the newest is sent. Release always ends with the final position.
+
+const ACK_TIMEOUT_MS = 1000;
+const MAX_LATENCIES = 2000;
+
+// One state object per mounted instance. Streamlit calls the default function again on every
+// `data` change with the same parentElement, so the state lives here rather than in closures.
+const instances = new WeakMap();
+
+// Figures the browser tests and the benchmark read (window.shiftLabStats): sends, acks, latencies.
+const stats = (globalThis.shiftLabStats ??= { sent: 0, acked: 0, latenciesMs: [] });
+
+function loadImage(src, onload) {
+  const image = new Image();
+  image.onload = onload;
+  image.src = src;
+  return image;
+}
+
+function draw(s) {
+  const ctx = s.canvas.getContext("2d");
+  ctx.clearRect(0, 0, s.size, s.size);
+  if (s.background.complete) ctx.drawImage(s.background, 0, 0, s.size, s.size);
+  if (s.sprite.complete) {
+    // Same convention as scene.compose: the top-left corner is (x - w // 2, y - h // 2).
+    const w = s.sprite.naturalWidth;
+    const h = s.sprite.naturalHeight;
+    ctx.drawImage(s.sprite, s.x - Math.floor(w / 2), s.y - Math.floor(h / 2));
+  }
+  s.label.textContent = `x = ${s.x}, y = ${s.y}`;
+}
+
+function clamp(v, size) {
+  return Math.min(size - 1, Math.max(0, Math.round(v)));
+}
+
+function send(s) {
+  s.seq += 1;
+  s.inflight = s.seq;
+  s.sentAt = performance.now();
+  s.pending = false;
+  stats.sent += 1;
+  s.setStateValue("pos", { x: s.x, y: s.y, seq: s.seq, dragging: s.dragging });
+  clearTimeout(s.timer);
+  const seq = s.seq;
+  s.timer = setTimeout(() => {
+    if (s.inflight === seq) acknowledge(s);
+  }, ACK_TIMEOUT_MS);
+}
+
+// Send now if nothing is in flight; otherwise remember that a newer position is waiting.
+function requestSend(s) {
+  if (s.inflight === null) send(s);
+  else s.pending = true;
+}
+
+function acknowledge(s) {
+  s.inflight = null;
+  if (s.pending) send(s);
+}
+
+function moveTo(s, x, y) {
+  const nx = clamp(x, s.size);
+  const ny = clamp(y, s.size);
+  if (nx === s.x && ny === s.y) return;
+  s.x = nx;
+  s.y = ny;
+  draw(s);
+  requestSend(s);
+}
+
+function pointerPosition(s, event) {
+  const rect = s.canvas.getBoundingClientRect();
+  return [
+    ((event.clientX - rect.left) * s.size) / rect.width,
+    ((event.clientY - rect.top) * s.size) / rect.height,
+  ];
+}
+
+function attach(s) {
+  const { canvas } = s;
+  canvas.addEventListener("pointerdown", (event) => {
+    const [px, py] = pointerPosition(s, event);
+    const halfW = s.sprite.naturalWidth / 2;
+    const halfH = s.sprite.naturalHeight / 2;
+    const onSprite = Math.abs(px - s.x) <= halfW && Math.abs(py - s.y) <= halfH;
+    // Grabbing the object keeps the grab point under the pointer; clicking elsewhere jumps there.
+    s.grab = onSprite ? [s.x - px, s.y - py] : [0, 0];
+    s.dragging = true;
+    canvas.setPointerCapture(event.pointerId);
+    canvas.focus({ preventScroll: true, focusVisible: false });
+    moveTo(s, px + s.grab[0], py + s.grab[1]);
+    event.preventDefault();
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!s.dragging) return;
+    const [px, py] = pointerPosition(s, event);
+    moveTo(s, px + s.grab[0], py + s.grab[1]);
+  });
+  const release = () => {
+    if (!s.dragging) return;
+    s.dragging = false;
+    requestSend(s); // the final position, with dragging: false
+  };
+  canvas.addEventListener("pointerup", release);
+  canvas.addEventListener("pointercancel", release);
+  canvas.addEventListener("keydown", (event) => {
+    const step = event.shiftKey ? s.bigStep : 1;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    moveTo(s, s.x + move[0], s.y + move[1]);
+  });
+}
+
+function create(parentElement, data) {
+  const root = parentElement.querySelector(".drag-canvas");
+  const canvas = document.createElement("canvas");
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-label", "Scene: drag the object, or use the arrow keys (Shift for bigger steps)");
+  const label = document.createElement("div");
+  label.className = "drag-canvas-position";
+  root.replaceChildren(canvas, label);
+  const s = {
+    canvas,
+    label,
+    size: 0,
+    x: data.x,
+    y: data.y,
+    // Continue the sequence where Python is, so a re-mounted canvas is never taken for an old one.
+    seq: data.ack ?? 0,
+    inflight: null,
+    pending: false,
+    dragging: false,
+    grab: [0, 0],
+    timer: null,
+    sentAt: 0,
+    backgroundSrc: null,
+    spriteSrc: null,
+    setStateValue: null,
+  };
+  attach(s);
+  return s;
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let s = instances.get(parentElement);
+  if (!s) {
+    s = create(parentElement, data);
+    instances.set(parentElement, s);
+  }
+  s.setStateValue = setStateValue;
+  s.bigStep = data.big_step;
+  s.canvas.style.width = `${data.display_px}px`;
+  if (s.size !== data.canvas) {
+    s.size = data.canvas;
+    s.canvas.width = s.size;
+    s.canvas.height = s.size;
+  }
+  if (s.backgroundSrc !== data.background) {
+    s.backgroundSrc = data.background;
+    s.background = loadImage(data.background, () => draw(s));
+  }
+  if (s.spriteSrc !== data.sprite) {
+    s.spriteSrc = data.sprite;
+    s.sprite = loadImage(data.sprite, () => draw(s));
+  }
+  if (s.inflight !== null && data.ack >= s.inflight) {
+    stats.acked += 1;
+    stats.latenciesMs.push(performance.now() - s.sentAt);
+    if (stats.latenciesMs.length > MAX_LATENCIES) stats.latenciesMs.shift();
+    clearTimeout(s.timer);
+    acknowledge(s);
+  }
+  // When idle, Python's position is the truth (typed coordinates, a clamp on a smaller canvas).
+  if (!s.dragging && s.inflight === null) {
+    s.x = data.x;
+    s.y = data.y;
+  }
+  draw(s);
+}

@@ -1,0 +1,95 @@
+"""Pictures and plots for the live view: feature-map mosaics, top-5 bars, the path chart.
+
+All are redrawn on every drag event, so they are made as cheap for the browser as possible:
+feature maps as one image, bars and lines as plain HTML and SVG (a plotly chart costs over
+100 ms of browser time per redraw on these machines, measured).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from html import escape
+
+import numpy as np
+import torch
+from PIL import Image
+from plotly.colors import sample_colorscale, unlabel_rgb
+
+COLOUR_SCALE = "Viridis"  # perceptually uniform and colour-blind safe
+TILE_PX = 96
+GAP_PX = 4
+TILES_PER_ROW = 4
+TRACE_COLOURS = ("#440154", "#21918c")  # ends of viridis: colour-blind safe
+
+
+@cache
+def _lookup_table() -> np.ndarray:
+    """(256, 3) uint8 colours of COLOUR_SCALE, dark to bright (read-only)."""
+    colours = sample_colorscale(COLOUR_SCALE, np.linspace(0, 1, 256))
+    table = np.array([unlabel_rgb(c) for c in colours], dtype=np.uint8)
+    table.flags.writeable = False
+    return table
+
+
+def feature_mosaic(fmap: torch.Tensor, channels: list[int], value_range: tuple[float, float]) -> Image.Image:
+    """The chosen channels of fmap (C, H, W) as coloured tiles on one shared colour scale.
+
+    Each cell of a map becomes a square block of pixels (no smoothing), so a one-cell shift is
+    visible as exactly that. Values outside value_range are clipped to its ends.
+    """
+    low, high = value_range
+    maps = fmap[channels].float()  # (k, H, W)
+    levels = ((maps - low) / (high - low)).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
+    height, width = maps.shape[1:]
+    scale = max(1, round(TILE_PX / max(height, width)))
+    tiles = _lookup_table()[levels].repeat(scale, axis=1).repeat(scale, axis=2)  # (k, sH, sW, 3)
+    rows = -(-len(channels) // TILES_PER_ROW)
+    tile_h, tile_w = tiles.shape[1:3]
+    mosaic = np.full((rows * (tile_h + GAP_PX) - GAP_PX, TILES_PER_ROW * (tile_w + GAP_PX) - GAP_PX, 3), 255, np.uint8)
+    for i, tile in enumerate(tiles):
+        top, left = (i // TILES_PER_ROW) * (tile_h + GAP_PX), (i % TILES_PER_ROW) * (tile_w + GAP_PX)
+        mosaic[top : top + tile_h, left : left + tile_w] = tile
+    return Image.fromarray(mosaic)
+
+
+def top5_html(classes: list[tuple[str, float]]) -> str:
+    """Top classes as labelled bars on a fixed 0–100% scale (HTML: cheap for the browser to redraw)."""
+    rows = "".join(
+        f'<div class="top5-row"><span class="top5-name">{escape(name)}</span>'
+        f'<span class="top5-bar"><span style="width:{100 * p:.1f}%"></span></span>'
+        f'<span class="top5-p">{p:.1%}</span></div>'
+        for name, p in classes
+    )
+    return f'<div class="top5">{rows}</div>'
+
+
+def path_svg(traces: dict[str, list[float | None]], width: int = 640, height: int = 170) -> str:
+    """Each trace's probability (0–1) at each step of the path, as an inline SVG line chart.
+
+    Redrawn on every drag event, so it is plain SVG rather than a charting library, which
+    None marks a step with no value.
+    """
+    left, right, top, bottom = 44, 12, 8, 22
+    steps = max((len(values) for values in traces.values()), default=0)
+    x_scale = (width - left - right) / max(steps - 1, 1)
+
+    def point(step: int, p: float) -> str:
+        return f"{left + step * x_scale:.1f},{top + (1 - p) * (height - top - bottom):.1f}"
+
+    parts = []
+    for level in (0, 0.5, 1):
+        y = point(0, level).split(",")[1]
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y}" y2="{y}"/>')
+        parts.append(f'<text class="tick" x="{left - 6}" y="{y}" text-anchor="end" dy="0.35em">{level:.0%}</text>')
+    parts.append(
+        f'<text class="tick" x="{width - right}" y="{height - 4}" text-anchor="end">step {max(steps - 1, 0)}</text>'
+    )
+    legend = []
+    for (label, values), colour in zip(traces.items(), TRACE_COLOURS, strict=False):
+        points = " ".join(point(i, p) for i, p in enumerate(values) if p is not None)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+        legend.append(f'<span class="legend"><span style="background:{colour}"></span>{escape(label)}</span>')
+    svg = (
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="probability along the path">{"".join(parts)}</svg>'
+    )
+    return f'<div class="path-chart">{"".join(legend)}{svg}</div>'

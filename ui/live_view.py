@@ -1,0 +1,101 @@
+"""The live view: scene, feature maps and class scores for both models, redrawn on every move.
+
+It is one fragment, so a drag reruns only this part of the page; the drag canvas is mounted
+last, so its acknowledgement reaches the browser after the plots it asked for.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from models import REGISTRY, Network
+from probes import top_k
+from ui import resources
+from ui.drag_canvas import drag_canvas
+from ui.figures import feature_mosaic, path_svg, top5_html
+from ui.settings import Settings
+from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
+
+VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}
+
+
+@st.fragment
+def live_view(settings: Settings) -> None:
+    """Compose the scene at the current position and show what each model makes of it."""
+    x, y = take_browser_position(settings.canvas)
+    batch = resources.scene_batch(settings, x, y)  # (1, 3, H, W)
+    scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
+    logits = {}
+    for variant, column in zip(VARIANT_TITLES, model_columns, strict=True):
+        with column:
+            variant_logits = model_panel(settings, variant, batch, (x, y))
+        if variant_logits is not None:
+            logits[variant] = variant_logits
+    record_path(settings, x, y, logits)
+    path_panel(settings.model)
+    with scene_column:
+        scene_panel(settings)
+
+
+def model_panel(
+    settings: Settings, variant: str, batch: torch.Tensor, position: tuple[int, int]
+) -> torch.Tensor | None:
+    """Feature maps and top-5 classes of one model; returns its logits (None if unavailable)."""
+    label = REGISTRY[settings.model].label
+    st.subheader(f"{VARIANT_TITLES[variant]} {label}")
+    net = resources.network(settings.model, variant)
+    if not isinstance(net, Network):
+        st.warning(net, icon=":material/cloud_off:")
+        if st.button("Try again", key=f"retry_{variant}"):
+            resources.forget_network(settings.model, variant)
+            st.rerun(scope="app")
+        return None
+    st.caption(net.source)
+    outputs = net(batch)
+    fmap = outputs[settings.layer][0]  # (C, H, W)
+    channels, value_range = resources.shown_channels(settings, variant)
+    st.image(feature_mosaic(fmap, channels, value_range), width="stretch")
+    st.caption(
+        f"Layer `{settings.layer}`, object at x = {position[0]}, y = {position[1]}: the {len(channels)} channels "
+        f"most active for the centred object (of {fmap.shape[0]}), each {fmap.shape[1]}×{fmap.shape[2]}. "
+        f"One colour scale for all: dark {value_range[0]:.2f} → bright {value_range[1]:.2f}."
+    )
+    classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
+    st.html(top5_html(classes))
+    return outputs["logits"][0]
+
+
+def path_panel(model: str) -> None:
+    """The tracked class's probability along the path dragged so far, for each model."""
+    path = st.session_state.path
+    tracked = st.session_state.tracked
+    title, button = st.columns([5, 1], vertical_alignment="bottom")
+    title.markdown("**Along the dragged path:** how sure each model stays of the class it saw first")
+    button.button("Reset path", on_click=reset_path, key="reset_path", width="stretch")
+    traces = {}
+    for variant, class_index in tracked.items():
+        net = resources.network(model, variant)
+        if isinstance(net, Network):
+            name = f"{VARIANT_TITLES[variant]}: {net.categories[class_index]}"
+            traces[name] = [point.get(variant) for point in path]
+    st.html(path_svg(traces))
+
+
+def scene_panel(settings: Settings) -> None:
+    """What the models see: the draggable canvas, and the same position as numbers."""
+    st.subheader("Scene")
+    left, right = st.columns(2)
+    left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="x")
+    right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="y")
+    drag_canvas(
+        key=CANVAS_KEY,
+        background_url=resources.background_url(settings.background, settings.canvas),
+        sprite_url=resources.sprite_url(settings.object, settings.object_size),
+        canvas=settings.canvas,
+        x=st.session_state.x,
+        y=st.session_state.y,
+        ack=st.session_state.ack,
+        display_px=max(448, settings.canvas),
+    )
+    st.caption("Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps).")

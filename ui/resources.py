@@ -1,0 +1,84 @@
+"""Heavy things built once per process and shared, read-only, by every session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+from PIL import Image
+
+from models import Network, WeightsUnavailable, load_network, weights_dir
+from probes import colour_range, most_active_channels
+from scene import compose, load_object, make_background, to_tensor
+from ui.drag_canvas import png_data_url
+from ui.settings import Settings
+
+CHANNELS_SHOWN = 8
+
+
+def network(name: str, variant: str) -> Network | str:
+    """The model, or a plain-words reason why it cannot be had (see _network)."""
+    return _network(name, variant, str(weights_dir()))
+
+
+def forget_network(name: str, variant: str) -> None:
+    """Drop a cached model or failure, so that the next call tries again."""
+    _network.clear(name, variant, str(weights_dir()))
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=12)
+def _network(name: str, variant: str, weights_folder: str) -> Network | str:
+    """Cached per weights folder; failures are cached too, so reruns do not retry downloads.
+
+    Networks are only ever called, never changed, so sessions can share them.
+    """
+    try:
+        return load_network(name, variant, weights_folder=Path(weights_folder))
+    except WeightsUnavailable as exc:
+        return str(exc)
+
+
+@st.cache_resource(max_entries=32)
+def sprite(name: str, size: int) -> Image.Image:
+    """The object's RGBA sprite (shared: compose never modifies it)."""
+    return load_object(name, size)
+
+
+@st.cache_resource(max_entries=16)
+def background(name: str, canvas: int) -> Image.Image:
+    """The empty canvas (shared: compose never modifies it)."""
+    return make_background(name, canvas)
+
+
+@st.cache_data(max_entries=32)
+def sprite_url(name: str, size: int) -> str:
+    return png_data_url(sprite(name, size))
+
+
+@st.cache_data(max_entries=16)
+def background_url(name: str, canvas: int) -> str:
+    return png_data_url(background(name, canvas))
+
+
+def scene_batch(settings: Settings, x: int, y: int) -> torch.Tensor:
+    """The scene with the object centred at (x, y), as a batch of one: (1, 3, H, W) in [0, 1]."""
+    image = compose(
+        background(settings.background, settings.canvas), sprite(settings.object, settings.object_size), x, y
+    )
+    return to_tensor(image)[None]
+
+
+@st.cache_data(max_entries=64)
+def shown_channels(settings: Settings, variant: str) -> tuple[list[int], tuple[float, float]]:
+    """The channels to show and their shared colour range, fixed on the object at the centre.
+
+    Fixing them on a reference image (not on each frame) keeps the same maps on screen, on the
+    same scale, while the object moves: only then is a shift visible as a shift.
+    """
+    net = network(settings.model, variant)
+    assert isinstance(net, Network), "only called for a loaded network"
+    centre = settings.canvas // 2
+    fmap = net(scene_batch(settings, centre, centre))[settings.layer][0]  # (C, H, W)
+    channels = most_active_channels(fmap, CHANNELS_SHOWN)
+    return channels, colour_range(fmap, channels)

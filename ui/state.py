@@ -1,0 +1,62 @@
+"""Per-session state: the object's position and the dragged path. Lives only in st.session_state."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from probes import class_probability
+from scene import clamp_position
+from ui.settings import Settings
+
+CANVAS_KEY = "drag_canvas"
+MAX_PATH_POINTS = 2000
+
+
+def init_state(canvas: int) -> None:
+    """Set every session key this app uses, once per session."""
+    st.session_state.setdefault("x", canvas // 2)
+    st.session_state.setdefault("y", canvas // 2)
+    st.session_state.setdefault("ack", 0)  # sequence number of the last browser position used
+    st.session_state.setdefault("path", [])  # [{"x", "y", variant: probability of its tracked class}]
+    st.session_state.setdefault("tracked", {})  # variant -> class index whose probability the path follows
+    st.session_state.setdefault("path_scene", None)
+
+
+def take_browser_position(canvas: int) -> tuple[int, int]:
+    """Adopt the newest position the drag canvas sent, clamped to the canvas, and return (x, y).
+
+    Sent positions carry a sequence number; one already used (same seq as `ack`) is ignored, so
+    coordinates typed in afterwards are not overwritten by an old drag.
+    """
+    pos = (st.session_state.get(CANVAS_KEY) or {}).get("pos")
+    if pos and pos["seq"] != st.session_state.ack:
+        st.session_state.x, st.session_state.y = pos["x"], pos["y"]
+        st.session_state.ack = pos["seq"]
+    st.session_state.x, st.session_state.y = clamp_position(st.session_state.x, st.session_state.y, canvas)
+    return st.session_state.x, st.session_state.y
+
+
+def reset_path() -> None:
+    st.session_state.path = []
+    st.session_state.tracked = {}
+
+
+def record_path(settings: Settings, x: int, y: int, logits: dict[str, torch.Tensor]) -> None:
+    """Add the current position to the path, with each model's probability for its tracked class.
+
+    Each model tracks the class it ranked first where the path began. A new scene starts a new
+    path; changing only the layer keeps it.
+    """
+    scene = (settings.model, settings.object, settings.object_size, settings.background, settings.canvas)
+    if st.session_state.path_scene != scene:
+        st.session_state.path_scene = scene
+        reset_path()
+    tracked = st.session_state.tracked
+    for variant, variant_logits in logits.items():
+        tracked.setdefault(variant, int(variant_logits.argmax()))
+    path = st.session_state.path
+    if path and (path[-1]["x"], path[-1]["y"]) == (x, y):
+        return
+    path.append({"x": x, "y": y} | {v: class_probability(lg, tracked[v]) for v, lg in logits.items()})
+    del path[:-MAX_PATH_POINTS]
