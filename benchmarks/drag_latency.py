@@ -1,7 +1,8 @@
 """How live is the drag view? Prints, per model at 224 px: bare forward time, server time per
 drag event, and browser drag latency (p50/p95) with updates per second.
 
-Run with `make bench` (a benchmark, not a test: figures depend on the machine and its load).
+Run with `make bench`, or `python -m benchmarks.drag_latency resnet18` for chosen models (a
+benchmark, not a test: figures depend on the machine and its load).
 Pretrained weights come from SHIFTLAB_WEIGHTS_DIR (or ../shared/weights when it exists); the
 cost is the same with random weights, so a model without weights is timed as its scratch twin.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from datetime import date
 
@@ -105,7 +107,7 @@ def main() -> None:
     )
     rows = []
     with running_app() as url:
-        for name in MODELS:
+        for name in sys.argv[1:] or MODELS:
             drag = browser_drag(url, name)
             rows.append((name, forward_ms(name), server_event_ms(name), drag))
     print()

@@ -7,6 +7,8 @@ feature maps as one image, bars and lines as plain HTML and SVG (a plotly chart 
 
 from __future__ import annotations
 
+import base64
+import io
 from functools import cache
 from html import escape
 
@@ -29,6 +31,13 @@ def _lookup_table() -> np.ndarray:
     table = np.array([unlabel_rgb(c) for c in colours], dtype=np.uint8)
     table.flags.writeable = False
     return table
+
+
+def png_data_url(image: Image.Image) -> str:
+    """The image as a PNG data URL: it travels inside the page update, with no extra request."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def feature_mosaic(fmap: torch.Tensor, channels: list[int], value_range: tuple[float, float]) -> Image.Image:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from models import REGISTRY, Network
+from models import REGISTRY, Network, run_side_by_side
 from probes import top_k
 from ui import resources
 from ui.drag_canvas import drag_canvas
-from ui.figures import feature_mosaic, path_svg, top5_html
+from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
 from ui.settings import Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 
@@ -24,38 +24,30 @@ VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"
 def live_view(settings: Settings) -> None:
     """Compose the scene at the current position and show what each model makes of it."""
     x, y = take_browser_position(settings.canvas)
-    batch = resources.scene_batch(settings, x, y)  # (1, 3, H, W)
+    networks = {variant: resources.network(settings.model, variant) for variant in VARIANT_TITLES}
+    loaded = {variant: net for variant, net in networks.items() if isinstance(net, Network)}
+    outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
-    logits = {}
-    for variant, column in zip(VARIANT_TITLES, model_columns, strict=True):
+    for (variant, net), column in zip(networks.items(), model_columns, strict=True):
         with column:
-            variant_logits = model_panel(settings, variant, batch, (x, y))
-        if variant_logits is not None:
-            logits[variant] = variant_logits
-    record_path(settings, x, y, logits)
+            st.subheader(f"{VARIANT_TITLES[variant]} {REGISTRY[settings.model].label}", anchor=False)
+            if variant in outputs:
+                model_panel(settings, net, outputs[variant], (x, y))
+            else:
+                unavailable_panel(settings.model, variant, net)
+    record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
     path_panel(settings.model)
     with scene_column:
         scene_panel(settings)
 
 
-def model_panel(
-    settings: Settings, variant: str, batch: torch.Tensor, position: tuple[int, int]
-) -> torch.Tensor | None:
-    """Feature maps and top-5 classes of one model; returns its logits (None if unavailable)."""
-    label = REGISTRY[settings.model].label
-    st.subheader(f"{VARIANT_TITLES[variant]} {label}")
-    net = resources.network(settings.model, variant)
-    if not isinstance(net, Network):
-        st.warning(net, icon=":material/cloud_off:")
-        if st.button("Try again", key=f"retry_{variant}"):
-            resources.forget_network(settings.model, variant)
-            st.rerun(scope="app")
-        return None
+def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]) -> None:
+    """Feature maps of the chosen layer and the top-5 classes of one model."""
     st.caption(net.source)
-    outputs = net(batch)
     fmap = outputs[settings.layer][0]  # (C, H, W)
-    channels, value_range = resources.shown_channels(settings, variant)
-    st.image(feature_mosaic(fmap, channels, value_range), width="stretch")
+    channels, value_range = resources.shown_channels(settings, net.variant)
+    mosaic = png_data_url(feature_mosaic(fmap, channels, value_range))
+    st.html(f'<img class="feature-maps" src="{mosaic}" alt="feature maps of layer {settings.layer}">')
     st.caption(
         f"Layer `{settings.layer}`, object at x = {position[0]}, y = {position[1]}: the {len(channels)} channels "
         f"most active for the centred object (of {fmap.shape[0]}), each {fmap.shape[1]}×{fmap.shape[2]}. "
@@ -63,7 +55,14 @@ def model_panel(
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     st.html(top5_html(classes))
-    return outputs["logits"][0]
+
+
+def unavailable_panel(model: str, variant: str, reason: str) -> None:
+    """Why this model cannot be shown, and a way to try again once the cause is fixed."""
+    st.warning(reason, icon=":material/cloud_off:")
+    if st.button("Try again", key=f"retry_{variant}"):
+        resources.forget_network(model, variant)
+        st.rerun(scope="app")
 
 
 def path_panel(model: str) -> None:

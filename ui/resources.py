@@ -11,7 +11,7 @@ from PIL import Image
 from models import Network, WeightsUnavailable, load_network, weights_dir
 from probes import colour_range, most_active_channels
 from scene import compose, load_object, make_background, to_tensor
-from ui.drag_canvas import png_data_url
+from ui.figures import png_data_url
 from ui.settings import Settings
 
 CHANNELS_SHOWN = 8

@@ -6,13 +6,10 @@ Python with back-pressure; see drag_canvas.js for the protocol.
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 from typing import TypedDict
 
 import streamlit as st
-from PIL import Image
 
 _HERE = Path(__file__).parent
 
@@ -31,13 +28,6 @@ class Position(TypedDict):
     y: int
     seq: int
     dragging: bool
-
-
-def png_data_url(image: Image.Image) -> str:
-    """The image as a PNG data URL, for the browser to draw."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def drag_canvas(
