@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 from streamlit.testing.v1 import AppTest
 
 from models import WEIGHTS_DIR_ENV, WeightsUnavailable, load_network
-from tests.conftest import SHARED_WEIGHTS
+from tests.conftest import app_env
 from tests.live_server import ROOT, launch_chromium, running_app
 from ui.state import CANVAS_KEY
 
@@ -99,8 +99,8 @@ def browser_drag(url: str, name: str) -> dict[str, float]:
 
 
 def main() -> None:
-    if WEIGHTS_DIR_ENV not in os.environ and SHARED_WEIGHTS.is_dir():
-        os.environ[WEIGHTS_DIR_ENV] = str(SHARED_WEIGHTS)
+    if WEIGHTS_DIR_ENV not in os.environ:
+        os.environ.update(app_env())
     print(
         f"Shift Lab drag benchmark, {date.today()}, {platform.node()}: {os.cpu_count()} cores, "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, canvas {CANVAS} px"

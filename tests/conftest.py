@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from models import WEIGHTS_DIR_ENV
+
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
 
 
@@ -15,3 +17,9 @@ def shared_weights() -> Path:
     if not (SHARED_WEIGHTS / "mobilenet_v2.pth").is_file():
         pytest.skip(f"needs real ImageNet weights in {SHARED_WEIGHTS}, which this machine does not have")
     return SHARED_WEIGHTS
+
+
+def app_env() -> dict[str, str]:
+    """Environment for a real app server: the shared weights when there are any, so the
+    pretrained column shows; without them the app runs offline on its scratch twins."""
+    return {WEIGHTS_DIR_ENV: str(SHARED_WEIGHTS)} if SHARED_WEIGHTS.is_dir() else {}

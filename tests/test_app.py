@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import WEIGHTS_DIR_ENV
+from models import REGISTRY, WEIGHTS_DIR_ENV
 from ui.state import CANVAS_KEY
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -87,3 +87,23 @@ def test_reset_path_starts_a_new_path_at_the_current_position(monkeypatch, tmp_p
     assert len(at.session_state.path) == 4
     at.button(key="reset_path").click().run()
     assert [(p["x"], p["y"]) for p in at.session_state.path] == [(80, 112)]
+
+
+@pytest.mark.parametrize("model", list(REGISTRY))
+def test_every_registry_model_runs_in_the_app_as_its_scratch_twin(monkeypatch, tmp_path, model):
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["model"] = model
+    at.run()
+    assert not at.exception, at.exception
+    assert f"{REGISTRY[model].label}: random initialisation" in captions(at)
+    drag_to(at, 20, 200, seq=1)
+    assert "object at x = 20, y = 200" in captions(at)
+
+
+def test_a_larger_canvas_lets_the_object_go_further(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="canvas").set_value(448).run()
+    assert not at.exception, at.exception
+    drag_to(at, 400, 430, seq=1)
+    assert (at.session_state.x, at.session_state.y) == (400, 430)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
-from models import WEIGHTS_DIR_ENV
+from tests.conftest import app_env
 from tests.live_server import ROOT, launch_chromium, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -24,10 +23,10 @@ def python_position(page: Page) -> tuple[int, int] | None:
 
 
 @pytest.fixture
-def app_page(shared_weights: Path):
-    with running_app({WEIGHTS_DIR_ENV: str(shared_weights)}) as url, sync_playwright() as playwright:
+def app_page():
+    with running_app(app_env()) as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
         page.goto(url)
         page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
         yield page
@@ -52,7 +51,8 @@ def test_dragging_updates_the_feature_maps_before_the_mouse_is_released(app_page
     app_page.mouse.up()
     assert len(intermediate) >= 3, f"updates seen during the drag: {seen}"
 
-    app_page.get_by_text("object at x = 32, y = 72").first.wait_for(timeout=15_000)
+    # Both model columns show the final position once the last update has landed.
+    expect(app_page.get_by_text("object at x = 32, y = 72")).to_have_count(2, timeout=15_000)
     ARTIFACTS.mkdir(exist_ok=True)
     app_page.screenshot(path=ARTIFACTS / "drag.png", full_page=True)
 

@@ -72,33 +72,32 @@ def top5_html(classes: list[tuple[str, float]]) -> str:
     return f'<div class="top5">{rows}</div>'
 
 
-def path_svg(traces: dict[str, list[float | None]], width: int = 640, height: int = 170) -> str:
-    """Each trace's probability (0–1) at each step of the path, as an inline SVG line chart.
+def path_svg(traces: dict[str, list[float | None]], width: int = 1100, height: int = 180) -> str:
+    """Each trace's probability (0–1) at each step of the path: an HTML legend and an SVG line chart.
 
-    Redrawn on every drag event, so it is plain SVG rather than a charting library, which
-    None marks a step with no value.
+    The SVG travels as an image (st.html does not keep inline SVG), so its styles are attributes;
+    its grey text reads on light and dark themes. None marks a step with no value.
     """
     left, right, top, bottom = 44, 12, 8, 22
     steps = max((len(values) for values in traces.values()), default=0)
     x_scale = (width - left - right) / max(steps - 1, 1)
 
-    def point(step: int, p: float) -> str:
-        return f"{left + step * x_scale:.1f},{top + (1 - p) * (height - top - bottom):.1f}"
+    def y_of(p: float) -> float:
+        return top + (1 - p) * (height - top - bottom)
 
+    text = 'font-family="sans-serif" font-size="12" fill="#808080"'
     parts = []
     for level in (0, 0.5, 1):
-        y = point(0, level).split(",")[1]
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y}" y2="{y}"/>')
-        parts.append(f'<text class="tick" x="{left - 6}" y="{y}" text-anchor="end" dy="0.35em">{level:.0%}</text>')
-    parts.append(
-        f'<text class="tick" x="{width - right}" y="{height - 4}" text-anchor="end">step {max(steps - 1, 0)}</text>'
-    )
+        y = y_of(level)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#8080804d"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" {text}>{level:.0%}</text>')
+    parts.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" {text}>step {max(steps - 1, 0)}</text>')
     legend = []
     for (label, values), colour in zip(traces.items(), TRACE_COLOURS, strict=False):
-        points = " ".join(point(i, p) for i, p in enumerate(values) if p is not None)
+        points = " ".join(f"{left + i * x_scale:.1f},{y_of(p):.1f}" for i, p in enumerate(values) if p is not None)
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
         legend.append(f'<span class="legend"><span style="background:{colour}"></span>{escape(label)}</span>')
-    svg = (
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="probability along the path">{"".join(parts)}</svg>'
-    )
-    return f'<div class="path-chart">{"".join(legend)}{svg}</div>'
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
+    image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    alt = "line chart: probability of each model's first class at each step of the dragged path"
+    return f'<div class="path-chart">{"".join(legend)}<img src="{image}" alt="{alt}"></div>'

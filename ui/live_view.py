@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from models import REGISTRY, Network, run_side_by_side
+from models import Network, run_side_by_side
 from probes import top_k
 from ui import resources
 from ui.drag_canvas import drag_canvas
@@ -30,7 +30,7 @@ def live_view(settings: Settings) -> None:
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
     for (variant, net), column in zip(networks.items(), model_columns, strict=True):
         with column:
-            st.subheader(f"{VARIANT_TITLES[variant]} {REGISTRY[settings.model].label}", anchor=False)
+            st.subheader(VARIANT_TITLES[variant], anchor=False)
             if variant in outputs:
                 model_panel(settings, net, outputs[variant], (x, y))
             else:
@@ -43,7 +43,7 @@ def live_view(settings: Settings) -> None:
 
 def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]) -> None:
     """Feature maps of the chosen layer and the top-5 classes of one model."""
-    st.caption(net.source)
+    st.caption(f"{net.spec.label}: {net.source}")
     fmap = outputs[settings.layer][0]  # (C, H, W)
     channels, value_range = resources.shown_channels(settings, net.variant)
     mosaic = png_data_url(feature_mosaic(fmap, channels, value_range))
@@ -51,7 +51,7 @@ def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tenso
     st.caption(
         f"Layer `{settings.layer}`, object at x = {position[0]}, y = {position[1]}: the {len(channels)} channels "
         f"most active for the centred object (of {fmap.shape[0]}), each {fmap.shape[1]}×{fmap.shape[2]}. "
-        f"One colour scale for all: dark {value_range[0]:.2f} → bright {value_range[1]:.2f}."
+        f"One colour scale for all: dark {value_range[0]:.3g} → bright {value_range[1]:.3g}."
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     st.html(top5_html(classes))

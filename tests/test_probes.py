@@ -1,0 +1,81 @@
+"""Probes and live-view pictures, on inputs whose right answer is known exactly."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from models import load_network, run_side_by_side
+from probes import class_probability, colour_range, most_active_channels, top_k
+from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
+
+
+def test_top_k_gives_softmax_probabilities_most_probable_first():
+    logits = torch.log(torch.tensor([0.1, 0.6, 0.3]))
+    assert [i for i, _ in top_k(logits, 3)] == [1, 2, 0]
+    assert [p for _, p in top_k(logits, 3)] == pytest.approx([0.6, 0.3, 0.1])
+    assert class_probability(logits, 2) == pytest.approx(0.3)
+
+
+def test_most_active_channels_rank_by_mean_activation():
+    fmap = torch.zeros(5, 4, 4)
+    fmap[3] = 2.0
+    fmap[1, 0, 0] = 16.0  # mean 1.0
+    fmap[4] = 0.5
+    assert most_active_channels(fmap, 3) == [3, 1, 4]
+    assert sorted(most_active_channels(fmap, 99)) == [0, 1, 2, 3, 4]  # k larger than C: all of them
+
+
+def test_colour_range_spans_the_chosen_channels_and_never_collapses():
+    fmap = torch.stack([torch.full((2, 2), -1.0), torch.full((2, 2), 3.0), torch.full((2, 2), 100.0)])
+    assert colour_range(fmap, [0, 1]) == (-1.0, 3.0)
+    assert colour_range(fmap, [2]) == (100.0, 101.0)
+
+
+def test_feature_mosaic_draws_each_cell_as_one_solid_block():
+    fmap = torch.zeros(1, 4, 4)
+    fmap[0, 1, 2] = 1.0  # one hot cell at row 1, column 2
+    mosaic = np.asarray(feature_mosaic(fmap, [0], (0.0, 1.0)))
+    block = round(TILE_PX / 4)
+    hot = mosaic[:, : 4 * block].any(axis=2) & (mosaic[:, : 4 * block] != mosaic[0, 0]).any(axis=2)
+    rows, cols = np.nonzero(hot)
+    assert (rows.min(), rows.max() + 1) == (block, 2 * block)
+    assert (cols.min(), cols.max() + 1) == (2 * block, 3 * block)
+
+
+def test_feature_mosaic_clips_values_outside_the_shared_scale():
+    fmap = torch.tensor([[[-5.0, 0.0], [1.0, 9.0]]])
+    mosaic = np.asarray(feature_mosaic(fmap, [0], (0.0, 1.0)))
+    block = round(TILE_PX / 2)
+    assert (mosaic[0, 0] == mosaic[0, block]).all()  # -5 drawn as 0
+    assert (mosaic[block, 0] == mosaic[block, block]).all()  # 9 drawn as 1
+
+
+def test_class_names_are_escaped_in_html():
+    html = top5_html([("<script>", 0.5)]) + path_svg({"<b>": [0.1, None, 0.3]})
+    assert "<script>" not in html and "<b>" not in html
+
+
+def test_models_side_by_side_give_the_same_outputs_as_one_after_another():
+    nets = {seed: load_network("squeezenet1_1", "scratch", seed=seed) for seed in (0, 1)}
+    images = torch.rand(1, 3, 96, 96)
+    together = run_side_by_side(nets, images)
+    for seed, net in nets.items():
+        alone = net(images)
+        assert all(torch.equal(together[seed][key], alone[key]) for key in alone)
+
+
+def test_probes_and_models_do_not_import_streamlit():
+    code = "import sys, models, probes, scene; print('streamlit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_top_k_probabilities_are_a_distribution():
+    probabilities = [p for _, p in top_k(torch.randn(1000), 1000)]
+    assert math.isclose(sum(probabilities), 1.0, rel_tol=1e-9)
