@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from ui import resources
 from ui.live_view import live_view
 from ui.settings import settings_ui
 from ui.state import init_state
@@ -25,6 +26,7 @@ torch.set_num_threads(1)
 def main() -> None:
     st.set_page_config(page_title="Shift Lab", page_icon=":material/open_with:", layout="wide")
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
+    resources.trace_architectures()
     settings = settings_ui()
     init_state(settings.canvas)
     st.title("Shift Lab", anchor=False)

@@ -1,14 +1,18 @@
 """A registry model as the app uses it: one call maps images to the activations of every
 probe layer and the class logits."""
 
+import copy
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models import get_model_weights
+from torch.fx import Graph, GraphModule
+from torchvision.models import get_model, get_model_weights
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 from .registry import REGISTRY, ModelSpec
@@ -36,6 +40,32 @@ class Network:
             return self.extractor((images - mean) / std)  # {layer: (B, C, h, w), "logits": (B, 1000)}
 
 
+# FX tracing patches torch.nn.Module.__call__ for the whole process while it runs: two traces at
+# once can leave it patched for good, and a forward pass in another thread meanwhile fails. So
+# every architecture is traced once, under this lock, and loaded models reuse the traced graph.
+_TRACE_LOCK = threading.Lock()
+
+
+@cache
+def extractor_graph(name: str) -> Graph:
+    """The eval-mode graph that returns every probe layer of `name` and its logits ("logits").
+
+    Traced on a weightless ("meta") copy of the architecture, once per process; call
+    `trace_all` before serving forward passes so that no trace ever overlaps one.
+    """
+    with _TRACE_LOCK, torch.device("meta"):
+        model = get_model(name).eval()
+        logits_node = get_graph_node_names(model)[1][-1]  # the last node run in eval mode is the output
+        return_nodes = {layer: layer for layer in REGISTRY[name].layers} | {logits_node: "logits"}
+        return create_feature_extractor(model, return_nodes).graph
+
+
+def trace_all() -> None:
+    """Trace every registry architecture now (about a second), before any forward pass runs."""
+    for name in REGISTRY:
+        extractor_graph(name)
+
+
 def load_network(
     name: str,
     variant: str,
@@ -58,9 +88,7 @@ def load_network(
     else:
         raise ValueError(f'variant must be "pretrained" or "scratch", not {variant!r}')
     model.eval().requires_grad_(False)
-    logits_node = get_graph_node_names(model)[1][-1]  # the last node run in eval mode is the model's output
-    return_nodes = {layer: layer for layer in spec.layers} | {logits_node: "logits"}  # graph node -> output key
-    extractor = create_feature_extractor(model, return_nodes)
+    extractor = GraphModule(model, copy.deepcopy(extractor_graph(name)))  # no tracing here: see extractor_graph
     preprocess = weights.transforms()
     return Network(
         spec=spec,

@@ -13,6 +13,12 @@ from ui.state import CANVAS_KEY
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
+@pytest.fixture(autouse=True)
+def empty_torch_cache(monkeypatch, tmp_path):
+    """A torch hub cache of this test's own, so weights someone downloaded earlier never count."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+
+
 def start_app(monkeypatch: pytest.MonkeyPatch, weights: Path) -> AppTest:
     monkeypatch.setenv(WEIGHTS_DIR_ENV, str(weights))
     at = AppTest.from_file(APP, default_timeout=120)

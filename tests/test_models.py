@@ -3,6 +3,7 @@
 import random
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +17,7 @@ from torchvision.models.feature_extraction import get_graph_node_names
 from torchvision.transforms import v2
 
 import models.weights
-from models import REGISTRY, WEIGHTS_DIR_ENV, Network, WeightsUnavailable, load_network, weights_dir
+from models import REGISTRY, WEIGHTS_DIR_ENV, Network, WeightsUnavailable, load_network, trace_all, weights_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -191,3 +192,30 @@ def test_importing_models_does_not_import_streamlit() -> None:
     check = "import sys, models; assert 'streamlit' not in sys.modules, 'models imported streamlit'"
     result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_loading_models_while_another_thread_runs_forward_passes_is_safe() -> None:
+    """Regression: FX tracing patches torch.nn.Module.__call__ process-wide. Loading a model in one
+    session while another dragged failed ("module is not installed as a submodule"), and two loads
+    at once could leave torch patched for good. Models now reuse graphs traced once, up front."""
+    original_call = torch.nn.Module.__call__
+    trace_all()
+    running = load_network("squeezenet1_1", "scratch")
+    images = torch.rand(1, 3, 96, 96)
+    stop = threading.Event()
+
+    def drag() -> int:
+        count = 0
+        while not stop.is_set():
+            running(images)
+            count += 1
+        return count
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        dragging = pool.submit(drag)
+        loads = [pool.submit(load_network, name, "scratch", seed=1) for name in ("resnet18", "mobilenet_v2")]
+        loaded = [future.result() for future in loads]
+        stop.set()
+        assert dragging.result() > 0
+    assert all(net(images)["logits"].shape == (1, 1000) for net in loaded)
+    assert torch.nn.Module.__call__ is original_call

@@ -8,13 +8,20 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from models import Network, WeightsUnavailable, load_network, weights_dir
+from models import Network, WeightsUnavailable, load_network, trace_all, weights_dir
 from probes import colour_range, most_active_channels
 from scene import compose, load_object, make_background, to_tensor
 from ui.figures import png_data_url
 from ui.settings import Settings
 
 CHANNELS_SHOWN = 8
+
+
+@st.cache_resource(show_spinner="Preparing the models…")
+def trace_architectures() -> None:
+    """Trace every architecture once per process, before any session runs a forward pass
+    (tracing briefly patches torch for the whole process; see models.trace_all)."""
+    trace_all()
 
 
 def network(name: str, variant: str) -> Network | str:
