@@ -1,6 +1,24 @@
 """Pure measurements on tensors: what a CNN's outputs say about the scene. No Streamlit here."""
 
 from probes.channels import colour_range, most_active_channels
+from probes.equivariance import equivariance_error
+from probes.invariance import Invariance, cosine_similarity, invariance, pooled_cosine_similarity
 from probes.scores import class_probability, top_k
+from probes.shift import estimate_shift, shift_image
+from probes.stride import aligned, cumulative_stride
 
-__all__ = ["class_probability", "colour_range", "most_active_channels", "top_k"]
+__all__ = [
+    "Invariance",
+    "aligned",
+    "class_probability",
+    "colour_range",
+    "cosine_similarity",
+    "cumulative_stride",
+    "equivariance_error",
+    "estimate_shift",
+    "invariance",
+    "most_active_channels",
+    "pooled_cosine_similarity",
+    "shift_image",
+    "top_k",
+]

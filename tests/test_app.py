@@ -27,9 +27,9 @@ def start_app(monkeypatch: pytest.MonkeyPatch, weights: Path) -> AppTest:
     return at
 
 
-def drag_to(at: AppTest, x: int, y: int, seq: int) -> None:
+def drag_to(at: AppTest, x: int, y: int, seq: int, dragging: bool = True) -> None:
     """What the drag canvas does in the browser: send a position with a new sequence number."""
-    at.session_state[CANVAS_KEY] = {"pos": {"x": x, "y": y, "seq": seq, "dragging": True}}
+    at.session_state[CANVAS_KEY] = {"pos": {"x": x, "y": y, "seq": seq, "dragging": dragging}}
     at.run()
     assert not at.exception, at.exception
 
@@ -113,3 +113,21 @@ def test_a_larger_canvas_lets_the_object_go_further(monkeypatch, tmp_path):
     assert not at.exception, at.exception
     drag_to(at, 400, 430, seq=1)
     assert (at.session_state.x, at.session_state.y) == (400, 430)
+
+
+def measurements(at: AppTest) -> str:
+    return next(element.proto.body for element in at.get("html") if "measurements-panel" in element.proto.body)
+
+
+def test_measurements_compare_against_the_reference_and_wait_for_the_release(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    assert "moved by Δx = 0, Δy = 0 px" in measurements(at)
+    assert "Baseline for similarity: the coffee" in measurements(at)
+    before = measurements(at)
+    drag_to(at, 144, 112, seq=1)  # mouse button still down: the table stays as it was
+    assert measurements(at) == before
+    drag_to(at, 144, 112, seq=2, dragging=False)  # released: measured again
+    table = measurements(at)
+    assert "moved by Δx = 32, Δy = 0 px" in table
+    assert "(+1.00, +0.00)" in table  # Δ/s at the stride-32 last layer
+    assert table.count("<tr>") == 1 + len(REGISTRY["mobilenet_v2"].layers)  # header + one row per probe layer

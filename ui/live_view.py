@@ -14,16 +14,15 @@ from probes import top_k
 from ui import resources
 from ui.drag_canvas import drag_canvas
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
-from ui.settings import Settings
+from ui.measurements import measurements_panel
+from ui.settings import VARIANT_TITLES, Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
-
-VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}
 
 
 @st.fragment
 def live_view(settings: Settings) -> None:
     """Compose the scene at the current position and show what each model makes of it."""
-    x, y = take_browser_position(settings.canvas)
+    x, y, dragging = take_browser_position(settings.canvas)
     networks = {variant: resources.network(settings.model, variant) for variant in VARIANT_TITLES}
     loaded = {variant: net for variant, net in networks.items() if isinstance(net, Network)}
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
@@ -37,6 +36,7 @@ def live_view(settings: Settings) -> None:
                 unavailable_panel(settings.model, variant, net)
     record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
     path_panel(settings.model)
+    measurements_panel(settings, loaded, outputs, (x, y), dragging)
     with scene_column:
         scene_panel(settings)
 
@@ -70,8 +70,17 @@ def path_panel(model: str) -> None:
     path = st.session_state.path
     tracked = st.session_state.tracked
     title, button = st.columns([5, 1], vertical_alignment="bottom")
-    title.markdown("**Along the dragged path:** how sure each model stays of the class it saw first")
-    button.button("Reset path", on_click=reset_path, key="reset_path", width="stretch")
+    title.markdown(
+        "**Along the dragged path:** how sure each model stays of the class it saw first. "
+        "The path begins at the reference position of the measurements below."
+    )
+    button.button(
+        "Pin reference here",
+        on_click=reset_path,
+        key="reset_path",
+        width="stretch",
+        help="Start a new path at the current position; measurements compare against it.",
+    )
     traces = {}
     for variant, class_index in tracked.items():
         net = resources.network(model, variant)

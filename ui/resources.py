@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -9,7 +10,7 @@ import torch
 from PIL import Image
 
 from models import Network, WeightsUnavailable, load_network, trace_all, weights_dir
-from probes import colour_range, most_active_channels
+from probes import colour_range, cumulative_stride, most_active_channels
 from scene import compose, load_object, make_background, to_tensor
 from ui.figures import png_data_url
 from ui.settings import Settings
@@ -89,3 +90,22 @@ def shown_channels(settings: Settings, variant: str) -> tuple[list[int], tuple[f
     fmap = net(scene_batch(settings, centre, centre))[settings.layer][0]  # (C, H, W)
     channels = most_active_channels(fmap, CHANNELS_SHOWN)
     return channels, colour_range(fmap, channels)
+
+
+@st.cache_resource(max_entries=32)
+def outputs_at(settings: Settings, variant: str, object_name: str, x: int, y: int) -> dict[str, torch.Tensor]:
+    """One model's outputs for `object_name` at (x, y): the reference and baseline scenes of the
+    measurements, computed once per pinned position (shared read-only)."""
+    net = network(settings.model, variant)
+    assert isinstance(net, Network), "only called for a loaded network"
+    return net(scene_batch(replace(settings, object=object_name), x, y))
+
+
+@st.cache_resource
+def layer_strides(model: str) -> dict[str, int]:
+    """Each probe layer's cumulative stride, measured on the architecture (see probes.cumulative_stride)."""
+    net = network(model, "scratch")
+    assert isinstance(net, Network), "a scratch twin needs no weights"
+    sizes = (224, 224 + 256)
+    heights = {n: {layer: out.shape[-2] for layer, out in net(torch.zeros(1, 3, n, n)).items()} for n in sizes}
+    return {layer: cumulative_stride(lambda n, layer=layer: heights[n][layer]) for layer in net.spec.layers}

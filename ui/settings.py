@@ -9,6 +9,9 @@ import streamlit as st
 from models import REGISTRY
 from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS
 
+# Each architecture is shown twice: these are the two variants, in display order.
+VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -23,8 +23,9 @@ def init_state(canvas: int) -> None:
     st.session_state.setdefault("path_scene", None)
 
 
-def take_browser_position(canvas: int) -> tuple[int, int]:
-    """Adopt the newest position the drag canvas sent, clamped to the canvas, and return (x, y).
+def take_browser_position(canvas: int) -> tuple[int, int, bool]:
+    """Adopt the newest position the drag canvas sent, clamped to the canvas; return (x, y, whether
+    the mouse button is still down).
 
     Sent positions carry a sequence number; one already used (same seq as `ack`) is ignored, so
     coordinates typed in afterwards are not overwritten by an old drag.
@@ -34,7 +35,7 @@ def take_browser_position(canvas: int) -> tuple[int, int]:
         st.session_state.x, st.session_state.y = pos["x"], pos["y"]
         st.session_state.ack = pos["seq"]
     st.session_state.x, st.session_state.y = clamp_position(st.session_state.x, st.session_state.y, canvas)
-    return st.session_state.x, st.session_state.y
+    return st.session_state.x, st.session_state.y, bool(pos and pos["seq"] == st.session_state.ack and pos["dragging"])
 
 
 def reset_path() -> None:
