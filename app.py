@@ -12,6 +12,7 @@ import torch
 
 from ui import resources
 from ui.live_view import live_view
+from ui.score_map_view import score_map_controls
 from ui.settings import settings_ui
 from ui.state import init_state
 
@@ -28,6 +29,7 @@ def main() -> None:
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
     resources.trace_architectures()
     settings = settings_ui()
+    score_map_controls(settings)
     init_state(settings.canvas)
     st.title("Shift Lab", anchor=False)
     st.markdown(

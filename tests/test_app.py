@@ -131,3 +131,16 @@ def test_measurements_compare_against_the_reference_and_wait_for_the_release(mon
     assert "moved by Δx = 32, Δy = 0 px" in table
     assert "(+1.00, +0.00)" in table  # Δ/s at the stride-32 last layer
     assert table.count("<tr>") == 1 + len(REGISTRY["mobilenet_v2"].layers)  # header + one row per probe layer
+
+
+def test_score_maps_are_computed_on_request_and_follow_the_object(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    assert not any('class="score-map"' in element.proto.body for element in at.get("html"))
+    at.selectbox(key="score_map_step").set_value(32).run()
+    at.button(key="compute_score_maps").click().run()
+    assert not at.exception, at.exception
+    assert "stays first at" in captions(at) and "of 49 positions" in captions(at)  # a 7 x 7 grid on 224 px
+    maps = [element.proto.body for element in at.get("html") if 'class="score-map"' in element.proto.body]
+    drag_to(at, 30, 30, seq=1)
+    moved = [element.proto.body for element in at.get("html") if 'class="score-map"' in element.proto.body]
+    assert len(moved) == len(maps) == 1 and moved != maps  # the ring moved with the object

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from models import load_network, run_side_by_side
-from probes import class_probability, colour_range, most_active_channels, top_k
+from probes import class_probability, colour_range, grid_positions, most_active_channels, score_map, top_k
 from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
 
 
@@ -79,3 +79,23 @@ def test_probes_and_models_do_not_import_streamlit():
 def test_top_k_probabilities_are_a_distribution():
     probabilities = [p for _, p in top_k(torch.randn(1000), 1000)]
     assert math.isclose(sum(probabilities), 1.0, rel_tol=1e-9)
+
+
+def test_grid_positions_are_evenly_spaced_and_centred_on_the_canvas():
+    assert grid_positions(224, 32) == (15, 47, 79, 111, 143, 175, 207)
+    assert grid_positions(9, 4) == (0, 4, 8)
+
+
+def test_score_map_reads_each_position_from_its_own_scene():
+    """A fake model whose logit for class 1 is the image's mean: the map is the scene's mean at each point."""
+    positions = (0, 5, 10)
+    scene = lambda x, y: torch.full((3, 4, 4), float(x + 10 * y))  # noqa: E731
+    logits = lambda images: torch.stack([torch.zeros(len(images)), images.mean(dim=(1, 2, 3)) / 100], dim=1)  # noqa: E731
+    seen = []
+    scores = score_map(logits, scene, positions, class_index=1, batch_size=4, progress=seen.append)
+    expected = torch.sigmoid(
+        torch.tensor([[x + 10 * y for x in positions] for y in positions], dtype=torch.double) / 100
+    )
+    assert torch.allclose(scores.probability, expected)
+    assert scores.top1_kept.tolist() == (expected > 0.5).tolist()
+    assert seen[-1] == 1.0 and len(seen) == 3  # 9 positions in batches of 4

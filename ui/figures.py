@@ -14,8 +14,10 @@ from html import escape
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from plotly.colors import sample_colorscale, unlabel_rgb
+
+from probes import ScoreMap
 
 COLOUR_SCALE = "Viridis"  # perceptually uniform and colour-blind safe
 TILE_PX = 96
@@ -101,3 +103,19 @@ def path_svg(traces: dict[str, list[float | None]], width: int = 1100, height: i
     image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     alt = "line chart: probability of each model's first class at each step of the dragged path"
     return f'<div class="path-chart">{"".join(legend)}<img src="{image}" alt="{alt}"></div>'
+
+
+def score_map_image(scores: ScoreMap, canvas: int, position: tuple[int, int], size: int = 256) -> Image.Image:
+    """The probability map in viridis (0 dark, 1 bright) over the canvas, a dark dot on every
+    grid cell where the class is no longer ranked first, and a ring at the current position."""
+    levels = scores.probability.clamp(0, 1).mul(255).round().to(torch.uint8).numpy()  # (N, N)
+    image = Image.fromarray(_lookup_table()[levels]).resize((size, size), Image.Resampling.NEAREST)
+    draw = ImageDraw.Draw(image)
+    cell = size / len(scores.positions)
+    for i, j in torch.nonzero(~scores.top1_kept).tolist():
+        cx, cy = (j + 0.5) * cell, (i + 0.5) * cell
+        draw.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=(0, 0, 0))
+    x, y = (c * size / canvas for c in position)
+    draw.ellipse((x - 7, y - 7, x + 7, y + 7), outline=(255, 255, 255), width=3)
+    draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=2)
+    return image
