@@ -29,8 +29,8 @@ def main() -> None:
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
     resources.trace_architectures()
     settings = settings_ui()
-    score_map_controls(settings)
     init_state(settings.canvas)
+    score_map_controls(settings)
     st.title("Shift Lab", anchor=False)
     st.markdown(
         "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "

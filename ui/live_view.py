@@ -94,7 +94,7 @@ def path_panel(model: str) -> None:
 
 def scene_panel(settings: Settings) -> None:
     """What the models see: the draggable canvas, and the same position as numbers."""
-    st.subheader("Scene")
+    st.subheader("Scene", anchor=False)
     left, right = st.columns(2)
     left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="x")
     right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="y")

@@ -36,7 +36,7 @@ def measurements_panel(
     While the mouse button is down the last table stays on screen unchanged (an unchanged element
     costs the browser nothing), so the drag itself stays fast; it is redone on release.
     """
-    if not dragging or "measurements" not in st.session_state:
+    if not dragging or st.session_state.measurements is None:
         st.session_state.measurements = measurements_html(settings, loaded, outputs, position)
     st.html(st.session_state.measurements)
 

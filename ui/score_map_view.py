@@ -21,7 +21,7 @@ MAPS_KEPT = 8  # per session: enough to flip between steps and models without re
 def session_score_map(scene: Settings, variant: str, class_index: int, step: int, bar) -> ScoreMap:
     """Computed once per (model, scene, class, step) and kept in this session (a progress bar
     cannot be drawn from inside st.cache_*, so the maps are not shared between sessions)."""
-    maps = st.session_state.setdefault("score_maps", {})
+    maps = st.session_state.score_maps
     key = (scene, variant, class_index, step)
     if key not in maps:
         net = resources.network(scene.model, variant)
@@ -56,7 +56,7 @@ def score_map_controls(settings: Settings) -> None:
 
 def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> None:
     """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
-    request = st.session_state.get("score_map_request")
+    request = st.session_state.score_map_request
     scene = replace(settings, layer="")  # the maps do not depend on the layer shown
     if request is None or request[0] != scene:
         return

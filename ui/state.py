@@ -21,6 +21,9 @@ def init_state(canvas: int) -> None:
     st.session_state.setdefault("path", [])  # [{"x", "y", variant: probability of its tracked class}]
     st.session_state.setdefault("tracked", {})  # variant -> class index whose probability the path follows
     st.session_state.setdefault("path_scene", None)
+    st.session_state.setdefault("measurements", None)  # HTML of the last measurements, kept during a drag
+    st.session_state.setdefault("score_map_request", None)  # (scene, grid step) asked for in the sidebar
+    st.session_state.setdefault("score_maps", {})  # (scene, variant, class, step) -> ScoreMap, newest last
 
 
 def take_browser_position(canvas: int) -> tuple[int, int, bool]:
@@ -35,7 +38,7 @@ def take_browser_position(canvas: int) -> tuple[int, int, bool]:
         st.session_state.x, st.session_state.y = pos["x"], pos["y"]
         st.session_state.ack = pos["seq"]
     st.session_state.x, st.session_state.y = clamp_position(st.session_state.x, st.session_state.y, canvas)
-    return st.session_state.x, st.session_state.y, bool(pos and pos["seq"] == st.session_state.ack and pos["dragging"])
+    return st.session_state.x, st.session_state.y, bool(pos and pos["dragging"])
 
 
 def reset_path() -> None:
