@@ -3,7 +3,7 @@
 from probes.channels import colour_range, most_active_channels
 from probes.equivariance import equivariance_error
 from probes.invariance import Invariance, cosine_similarity, invariance, pooled_cosine_similarity
-from probes.score_map import ScoreMap, grid_positions, score_map
+from probes.score_map import ScoreMap, flip_rate, grid_positions, score_map, scores_at
 from probes.scores import class_probability, top_k
 from probes.shift import estimate_shift, shift_image
 from probes.stride import aligned, cumulative_stride
@@ -18,11 +18,13 @@ __all__ = [
     "cumulative_stride",
     "equivariance_error",
     "estimate_shift",
+    "flip_rate",
     "grid_positions",
     "invariance",
     "most_active_channels",
     "pooled_cosine_similarity",
     "score_map",
+    "scores_at",
     "shift_image",
     "top_k",
 ]

@@ -3,7 +3,7 @@ object at every position of a grid over the canvas."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -25,6 +25,29 @@ def grid_positions(canvas: int, step: int) -> tuple[int, ...]:
     return tuple(first + k * step for k in range(count))
 
 
+def scores_at(
+    logits_of: Callable[[torch.Tensor], torch.Tensor],
+    scene_at: Callable[[int, int], torch.Tensor],
+    points: Sequence[tuple[int, int]],
+    class_index: int,
+    batch_size: int = 16,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(probability of the class (P,), top-1 class (P,)) with the object centred at each (x, y) point.
+
+    logits_of: images (B, 3, H, W) -> logits (B, K); scene_at(x, y) -> image (3, H, W); batch_size
+    images per forward pass; progress(fraction done) is called after each batch.
+    """
+    probabilities, top1 = [], []
+    for start in range(0, len(points), batch_size):
+        batch = torch.stack([scene_at(x, y) for x, y in points[start : start + batch_size]])  # (B, 3, H, W)
+        logits = logits_of(batch)  # (B, K)
+        probabilities.append(torch.softmax(logits.double(), dim=1)[:, class_index])  # (B,)
+        top1.append(logits.argmax(dim=1))  # (B,)
+        progress(min(1.0, (start + batch_size) / len(points)))
+    return torch.cat(probabilities), torch.cat(top1)
+
+
 def score_map(
     logits_of: Callable[[torch.Tensor], torch.Tensor],
     scene_at: Callable[[int, int], torch.Tensor],
@@ -33,18 +56,17 @@ def score_map(
     batch_size: int = 16,
     progress: Callable[[float], None] = lambda fraction: None,
 ) -> ScoreMap:
-    """Evaluate the model on the scene at every grid position, batch_size images per forward pass.
-
-    logits_of: images (B, 3, H, W) -> logits (B, K); scene_at(x, y) -> image (3, H, W).
-    progress(fraction done) is called after each batch.
-    """
+    """scores_at over the square grid positions × positions, as maps indexed [y, x]."""
     grid = [(x, y) for y in positions for x in positions]
-    probabilities, kept = [], []
-    for start in range(0, len(grid), batch_size):
-        batch = torch.stack([scene_at(x, y) for x, y in grid[start : start + batch_size]])  # (B, 3, H, W)
-        logits = logits_of(batch)  # (B, K)
-        probabilities.append(torch.softmax(logits.double(), dim=1)[:, class_index])  # (B,)
-        kept.append(logits.argmax(dim=1) == class_index)  # (B,)
-        progress(min(1.0, (start + batch_size) / len(grid)))
+    probability, top1 = scores_at(logits_of, scene_at, grid, class_index, batch_size, progress)
     n = len(positions)
-    return ScoreMap(positions, torch.cat(probabilities).view(n, n), torch.cat(kept).view(n, n))
+    return ScoreMap(positions, probability.view(n, n), (top1 == class_index).view(n, n))
+
+
+def flip_rate(top1: torch.Tensor) -> float:
+    """The fraction of neighbouring positions, one step apart, whose top-1 classes differ.
+
+    Along a one-pixel sweep this is Azulay & Weiss's "jaggedness": how often moving the object
+    by a single pixel changes the network's answer. top1: (P,) class indices, P >= 2.
+    """
+    return float((top1[1:] != top1[:-1]).double().mean())

@@ -144,3 +144,13 @@ def test_score_maps_are_computed_on_request_and_follow_the_object(monkeypatch, t
     drag_to(at, 30, 30, seq=1)
     moved = [element.proto.body for element in at.get("html") if 'class="score-map"' in element.proto.body]
     assert len(moved) == len(maps) == 1 and moved != maps  # the ring moved with the object
+
+
+def test_one_pixel_sweep_reports_each_models_flip_rate(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.button(key="compute_sweep").click().run()
+    assert not at.exception, at.exception
+    sweep = next(m.value for m in at.markdown if "One-pixel sweep" in m.value)
+    assert "at y = 112" in sweep and "over 223 moves" in sweep and "Scratch twin 0.0%" in sweep
+    drag_to(at, 112, 40, seq=1)  # the sweep stays at the height it was asked for
+    assert "at y = 112" in next(m.value for m in at.markdown if "One-pixel sweep" in m.value)

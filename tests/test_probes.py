@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from models import load_network, run_side_by_side
-from probes import class_probability, colour_range, grid_positions, most_active_channels, score_map, top_k
+from probes import class_probability, colour_range, flip_rate, grid_positions, most_active_channels, score_map, top_k
 from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
 
 
@@ -99,3 +99,8 @@ def test_score_map_reads_each_position_from_its_own_scene():
     assert torch.allclose(scores.probability, expected)
     assert scores.top1_kept.tolist() == (expected > 0.5).tolist()
     assert seen[-1] == 1.0 and len(seen) == 3  # 9 positions in batches of 4
+
+
+def test_flip_rate_counts_changes_between_neighbours():
+    assert flip_rate(torch.tensor([3, 3, 5, 5, 3])) == 0.5  # 2 changes in 4 moves
+    assert flip_rate(torch.tensor([7, 7, 7])) == 0.0

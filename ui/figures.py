@@ -74,8 +74,11 @@ def top5_html(classes: list[tuple[str, float]]) -> str:
     return f'<div class="top5">{rows}</div>'
 
 
-def path_svg(traces: dict[str, list[float | None]], width: int = 1100, height: int = 180) -> str:
-    """Each trace's probability (0–1) at each step of the path: an HTML legend and an SVG line chart.
+def path_svg(
+    traces: dict[str, list[float | None]], end_label: str = "step {last}", width: int = 1100, height: int = 180
+) -> str:
+    """Each trace's probability (0–1) at each step: an HTML legend and an SVG line chart. end_label
+    names the last step at the right end of the axis ({last} is its index).
 
     The SVG travels as an image (st.html does not keep inline SVG), so its styles are attributes;
     its grey text reads on light and dark themes. None marks a step with no value.
@@ -93,7 +96,8 @@ def path_svg(traces: dict[str, list[float | None]], width: int = 1100, height: i
         y = y_of(level)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#8080804d"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" {text}>{level:.0%}</text>')
-    parts.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" {text}>step {max(steps - 1, 0)}</text>')
+    end = escape(end_label.format(last=max(steps - 1, 0)))
+    parts.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" {text}>{end}</text>')
     legend = []
     for (label, values), colour in zip(traces.items(), TRACE_COLOURS, strict=False):
         points = " ".join(f"{left + i * x_scale:.1f},{y_of(p):.1f}" for i, p in enumerate(values) if p is not None)

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 import streamlit as st
 
 from models import Network
-from probes import ScoreMap, grid_positions, score_map
+from probes import flip_rate, grid_positions, score_map, scores_at
 from ui import resources
-from ui.figures import png_data_url, score_map_image
+from ui.figures import path_svg, png_data_url, score_map_image
 from ui.settings import VARIANT_TITLES, Settings
 
 GRID_STEPS = (32, 16, 8, 4)
+T = TypeVar("T")
 
 
 MAPS_KEPT = 8  # per session: enough to flip between steps and models without recomputing
 
 
-def session_score_map(scene: Settings, variant: str, class_index: int, step: int, bar) -> ScoreMap:
-    """Computed once per (model, scene, class, step) and kept in this session (a progress bar
-    cannot be drawn from inside st.cache_*, so the maps are not shared between sessions)."""
-    maps = st.session_state.score_maps
-    key = (scene, variant, class_index, step)
-    if key not in maps:
-        net = resources.network(scene.model, variant)
-        assert isinstance(net, Network), "only called for a loaded network"
-        maps[key] = score_map(
-            lambda images: net(images)["logits"],
-            lambda x, y: resources.scene_batch(scene, x, y)[0],
-            grid_positions(scene.canvas, step),
-            class_index,
-            progress=lambda fraction: bar.progress(fraction, f"Computing the {VARIANT_TITLES[variant]} map…"),
-        )
+def remembered(key: tuple, compute: Callable[[Callable[[float], None]], T], label: str) -> T:
+    """compute(progress) once per key, with a progress bar, then kept in this session (a progress
+    bar cannot be drawn from inside st.cache_*, so results are not shared between sessions)."""
+    results = st.session_state.score_maps
+    if key not in results:
+        bar = st.empty()
+        results[key] = compute(lambda fraction: bar.progress(fraction, label))
         bar.empty()
-        for old in list(maps)[:-MAPS_KEPT]:
-            del maps[old]
-    return maps[key]
+        for old in list(results)[:-MAPS_KEPT]:
+            del results[old]
+    return results[key]
+
+
+def logits_and_scene(scene: Settings, net: Network) -> tuple[Callable, Callable]:
+    """The two functions the probes need: images -> logits, and (x, y) -> the scene image."""
+    return (lambda images: net(images)["logits"]), (lambda x, y: resources.scene_batch(scene, x, y)[0])
 
 
 def score_map_controls(settings: Settings) -> None:
@@ -52,6 +52,13 @@ def score_map_controls(settings: Settings) -> None:
         )
         if st.button("Compute score maps", key="compute_score_maps", width="stretch"):
             st.session_state.score_map_request = (replace(settings, layer=""), step)
+        if st.button(
+            "Sweep 1 px along x",
+            key="compute_sweep",
+            width="stretch",
+            help="The object at every x, one pixel apart, at its current height: how jagged is the score?",
+        ):
+            st.session_state.sweep_request = (replace(settings, layer=""), st.session_state.y)
 
 
 def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> None:
@@ -69,7 +76,17 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
     )
     columns = st.columns(len(loaded) or 1)
     for (variant, net), column in zip(loaded.items(), columns, strict=False):
-        scores = session_score_map(scene, variant, tracked[variant], step, column.empty())
+        with column:
+            scores = remembered(
+                (scene, variant, tracked[variant], step),
+                lambda progress, net=net, index=tracked[variant]: score_map(
+                    *logits_and_scene(scene, net),
+                    grid_positions(scene.canvas, step),
+                    index,
+                    progress=progress,
+                ),
+                f"Computing the {VARIANT_TITLES[variant]} map…",
+            )
         kept = float(scores.top1_kept.float().mean())
         column.html(
             f'<img class="score-map" src="{png_data_url(score_map_image(scores, settings.canvas, position))}" '
@@ -80,3 +97,32 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
             f"{scores.top1_kept.numel()} positions; probability {float(scores.probability.min()):.2f} to "
             f"{float(scores.probability.max()):.2f}."
         )
+
+
+def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
+    """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
+    first-class probability with the object at every x."""
+    request = st.session_state.sweep_request
+    scene = replace(settings, layer="")
+    if request is None or request[0] != scene:
+        return
+    y = request[1]
+    tracked = st.session_state.tracked
+    points = [(x, y) for x in range(settings.canvas)]
+    traces, flips = {}, []
+    for variant, net in loaded.items():
+        probability, top1 = remembered(
+            ("sweep", scene, variant, tracked[variant], y),
+            lambda progress, net=net, index=tracked[variant]: scores_at(
+                *logits_and_scene(scene, net), points, index, progress=progress
+            ),
+            f"Sweeping with the {VARIANT_TITLES[variant]} model…",
+        )
+        traces[f"{VARIANT_TITLES[variant]}: {net.categories[tracked[variant]]}"] = probability.tolist()
+        flips.append(f"{VARIANT_TITLES[variant]} {flip_rate(top1):.1%}")
+    st.markdown(
+        f"**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
+        f"{settings.canvas - 1}. How often one pixel of movement changes the top-1 class (flip rate, over "
+        f"{settings.canvas - 1} moves): {', '.join(flips)}."
+    )
+    st.html(path_svg(traces, end_label=f"x = {settings.canvas - 1}"))
