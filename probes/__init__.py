@@ -3,7 +3,15 @@
 from probes.channels import colour_range, most_active_channels
 from probes.equivariance import equivariance_error
 from probes.invariance import Invariance, cosine_similarity, invariance, pooled_cosine_similarity
-from probes.score_map import ScoreMap, flip_rate, grid_positions, score_map, scores_at
+from probes.score_map import (
+    ScoreMap,
+    flip_rate,
+    grid_positions,
+    random_shift_pairs,
+    score_map,
+    scores_at,
+    shift_consistency,
+)
 from probes.scores import class_probability, top_k
 from probes.shift import estimate_shift, shift_image
 from probes.stride import aligned, cumulative_stride
@@ -23,8 +31,10 @@ __all__ = [
     "invariance",
     "most_active_channels",
     "pooled_cosine_similarity",
+    "random_shift_pairs",
     "score_map",
     "scores_at",
+    "shift_consistency",
     "shift_image",
     "top_k",
 ]

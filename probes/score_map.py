@@ -70,3 +70,19 @@ def flip_rate(top1: torch.Tensor) -> float:
     by a single pixel changes the network's answer. top1: (P,) class indices, P >= 2.
     """
     return float((top1[1:] != top1[:-1]).double().mean())
+
+
+def random_shift_pairs(
+    centre: tuple[int, int], count: int, window: int = 32, seed: int = 0
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """count pairs of object positions, each offset from centre by (dx, dy) drawn uniformly from
+    [−window/2, window/2)²: Zhang's two random crops, offsets in [0, window)², seen from the object."""
+    generator = torch.Generator().manual_seed(seed)
+    offsets = torch.randint(-window // 2, window // 2, (count, 2, 2), generator=generator).tolist()  # (count, 2, 2)
+    x, y = centre
+    return [((x + a[0], y + a[1]), (x + b[0], y + b[1])) for a, b in offsets]
+
+
+def shift_consistency(top1_first: torch.Tensor, top1_second: torch.Tensor) -> float:
+    """The fraction of pairs whose two positions get the same top-1 class (Zhang 2019). (P,) each."""
+    return float((top1_first == top1_second).double().mean())

@@ -154,3 +154,11 @@ def test_one_pixel_sweep_reports_each_models_flip_rate(monkeypatch, tmp_path):
     assert "at y = 112" in sweep and "over 223 moves" in sweep and "Scratch twin 0.0%" in sweep
     drag_to(at, 112, 40, seq=1)  # the sweep stays at the height it was asked for
     assert "at y = 112" in next(m.value for m in at.markdown if "One-pixel sweep" in m.value)
+
+
+def test_shift_consistency_reports_agreement_over_random_pairs(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.button(key="compute_consistency").click().run()
+    assert not at.exception, at.exception
+    text = next(m.value for m in at.markdown if "Shift consistency" in m.value)
+    assert "of 100 random pairs" in text and "Scratch twin 100%" in text  # the scratch twin's answer never changes

@@ -11,7 +11,17 @@ import pytest
 import torch
 
 from models import load_network, run_side_by_side
-from probes import class_probability, colour_range, flip_rate, grid_positions, most_active_channels, score_map, top_k
+from probes import (
+    class_probability,
+    colour_range,
+    flip_rate,
+    grid_positions,
+    most_active_channels,
+    random_shift_pairs,
+    score_map,
+    shift_consistency,
+    top_k,
+)
 from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
 
 
@@ -104,3 +114,15 @@ def test_score_map_reads_each_position_from_its_own_scene():
 def test_flip_rate_counts_changes_between_neighbours():
     assert flip_rate(torch.tensor([3, 3, 5, 5, 3])) == 0.5  # 2 changes in 4 moves
     assert flip_rate(torch.tensor([7, 7, 7])) == 0.0
+
+
+def test_random_shift_pairs_stay_in_the_window_and_repeat_with_the_seed():
+    pairs = random_shift_pairs((100, 50), count=200, window=32, seed=3)
+    offsets = [(x - 100, y - 50) for pair in pairs for x, y in pair]
+    assert all(-16 <= dx < 16 and -16 <= dy < 16 for dx, dy in offsets)
+    assert pairs == random_shift_pairs((100, 50), count=200, window=32, seed=3)
+    assert len(set(offsets)) > 100  # spread over the window, not a few points
+
+
+def test_shift_consistency_is_the_fraction_of_agreeing_pairs():
+    assert shift_consistency(torch.tensor([1, 2, 3, 4]), torch.tensor([1, 2, 0, 0])) == 0.5

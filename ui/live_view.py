@@ -15,7 +15,7 @@ from ui import resources
 from ui.drag_canvas import drag_canvas
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
 from ui.measurements import measurements_panel
-from ui.score_map_view import score_map_panel, sweep_panel
+from ui.score_map_view import consistency_panel, score_map_panel, sweep_panel
 from ui.settings import VARIANT_TITLES, Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 
@@ -40,6 +40,7 @@ def live_view(settings: Settings) -> None:
     measurements_panel(settings, loaded, outputs, (x, y), dragging)
     score_map_panel(settings, loaded, (x, y))
     sweep_panel(settings, loaded)
+    consistency_panel(settings, loaded)
     with scene_column:
         scene_panel(settings)
 

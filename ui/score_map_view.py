@@ -9,12 +9,13 @@ from typing import TypeVar
 import streamlit as st
 
 from models import Network
-from probes import flip_rate, grid_positions, score_map, scores_at
+from probes import flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
 from ui import resources
 from ui.figures import path_svg, png_data_url, score_map_image
 from ui.settings import VARIANT_TITLES, Settings
 
 GRID_STEPS = (32, 16, 8, 4)
+CONSISTENCY_PAIRS = 100
 T = TypeVar("T")
 
 
@@ -59,6 +60,14 @@ def score_map_controls(settings: Settings) -> None:
             help="The object at every x, one pixel apart, at its current height: how jagged is the score?",
         ):
             st.session_state.sweep_request = (replace(settings, layer=""), st.session_state.y)
+        if st.button(
+            f"Shift consistency ({CONSISTENCY_PAIRS} pairs)",
+            key="compute_consistency",
+            width="stretch",
+            help="Zhang (2019): place the object at two random positions up to 31 px apart around where it is "
+            "now; how often do both get the same top-1 class?",
+        ):
+            st.session_state.consistency_request = (replace(settings, layer=""), st.session_state.x, st.session_state.y)
 
 
 def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> None:
@@ -126,3 +135,28 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
         f"{settings.canvas - 1} moves): {', '.join(flips)}."
     )
     st.html(path_svg(traces, end_label=f"x = {settings.canvas - 1}"))
+
+
+def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> None:
+    """Zhang's shift consistency around the position where it was asked for, per model."""
+    request = st.session_state.consistency_request
+    scene = replace(settings, layer="")
+    if request is None or request[0] != scene:
+        return
+    centre = request[1], request[2]
+    pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
+    points = [position for pair in pairs for position in pair]  # first, second, first, second, ...
+    results = []
+    for variant, net in loaded.items():
+        _, top1 = remembered(
+            ("consistency", scene, variant, centre),
+            lambda progress, net=net: scores_at(*logits_and_scene(scene, net), points, 0, progress=progress),
+            f"Shifting with the {VARIANT_TITLES[variant]} model…",
+        )
+        results.append(f"{VARIANT_TITLES[variant]} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
+    st.markdown(
+        f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
+        f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(results)}. "
+        "Zhang measured 85% for an ImageNet ResNet-18 on natural photos; a scratch twin scores high because "
+        "it gives every input the same class."
+    )

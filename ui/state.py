@@ -24,6 +24,7 @@ def init_state(canvas: int) -> None:
     st.session_state.setdefault("measurements", None)  # HTML of the last measurements, kept during a drag
     st.session_state.setdefault("score_map_request", None)  # (scene, grid step) asked for in the sidebar
     st.session_state.setdefault("sweep_request", None)  # (scene, y) of the 1-pixel sweep asked for
+    st.session_state.setdefault("consistency_request", None)  # (scene, x, y) of the shift consistency asked for
     st.session_state.setdefault("score_maps", {})  # computed score maps and sweeps by their inputs, newest last
 
 
