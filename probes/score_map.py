@@ -11,7 +11,7 @@ import torch
 
 @dataclass(frozen=True)
 class ScoreMap:
-    """probability[i, j] and top1_kept[i, j] for the object centred at (xs[j], ys[i])."""
+    """probability[i, j] and top1_kept[i, j] for the object centred at (positions[j], positions[i])."""
 
     positions: tuple[int, ...]  # the grid's coordinates along x and along y (a square grid)
     probability: torch.Tensor  # (N, N): softmax probability of the class

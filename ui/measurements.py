@@ -57,8 +57,8 @@ def measurements_html(
     stride = strides[settings.layer]
     blocks = []
     for variant, net in loaded.items():
-        reference = resources.outputs_at(settings, variant, settings.object, x0, y0)
-        baseline = resources.outputs_at(settings, variant, other, x0, y0)
+        reference = resources.outputs_at(settings.scene, variant, settings.object, x0, y0)
+        baseline = resources.outputs_at(settings.scene, variant, other, x0, y0)
         rows = [
             layer_row(
                 layer, strides[layer], reference[layer][0], outputs[variant][layer][0], baseline[layer][0], dx, dy

@@ -84,21 +84,20 @@ def shown_channels(settings: Settings, variant: str) -> tuple[list[int], tuple[f
     Fixing them on a reference image (not on each frame) keeps the same maps on screen, on the
     same scale, while the object moves: only then is a shift visible as a shift.
     """
-    net = network(settings.model, variant)
-    assert isinstance(net, Network), "only called for a loaded network"
     centre = settings.canvas // 2
-    fmap = net(scene_batch(settings, centre, centre))[settings.layer][0]  # (C, H, W)
+    fmap = outputs_at(settings.scene, variant, settings.object, centre, centre)[settings.layer][0]  # (C, H, W)
     channels = most_active_channels(fmap, CHANNELS_SHOWN)
     return channels, colour_range(fmap, channels)
 
 
 @st.cache_resource(max_entries=32)
-def outputs_at(settings: Settings, variant: str, object_name: str, x: int, y: int) -> dict[str, torch.Tensor]:
-    """One model's outputs for `object_name` at (x, y): the reference and baseline scenes of the
-    measurements, computed once per pinned position (shared read-only)."""
-    net = network(settings.model, variant)
+def outputs_at(scene: Settings, variant: str, object_name: str, x: int, y: int) -> dict[str, torch.Tensor]:
+    """One model's outputs for `object_name` at (x, y): the centred object that fixes the shown
+    channels, and the reference and baseline scenes of the measurements (shared read-only).
+    Pass `settings.scene`, so that the layer shown is not part of the key."""
+    net = network(scene.model, variant)
     assert isinstance(net, Network), "only called for a loaded network"
-    return net(scene_batch(replace(settings, object=object_name), x, y))
+    return net(scene_batch(replace(scene, object=object_name), x, y))
 
 
 @st.cache_resource

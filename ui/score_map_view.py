@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 import streamlit as st
@@ -17,8 +16,6 @@ from ui.settings import VARIANT_TITLES, Settings
 GRID_STEPS = (32, 16, 8, 4)
 CONSISTENCY_PAIRS = 100
 T = TypeVar("T")
-
-
 MAPS_KEPT = 8  # per session: enough to flip between steps and models without recomputing
 
 
@@ -33,6 +30,13 @@ def remembered(key: tuple, compute: Callable[[Callable[[float], None]], T], labe
         for old in list(results)[:-MAPS_KEPT]:
             del results[old]
     return results[key]
+
+
+def request_for(key: str, scene: Settings) -> tuple | None:
+    """What the sidebar asked for under `key` (a tuple after the scene), if it was asked for this
+    scene; a request made for another scene is not shown."""
+    request = st.session_state[key]
+    return request[1:] if request is not None and request[0] == scene else None
 
 
 def logits_and_scene(scene: Settings, net: Network) -> tuple[Callable, Callable]:
@@ -52,14 +56,14 @@ def score_map_controls(settings: Settings) -> None:
             help="Smaller steps show finer detail (aliasing!) but take longer: 4 px means 56 × 56 positions.",
         )
         if st.button("Compute score maps", key="compute_score_maps", width="stretch"):
-            st.session_state.score_map_request = (replace(settings, layer=""), step)
+            st.session_state.score_map_request = (settings.scene, step)
         if st.button(
             "Sweep 1 px along x",
             key="compute_sweep",
             width="stretch",
             help="The object at every x, one pixel apart, at its current height: how jagged is the score?",
         ):
-            st.session_state.sweep_request = (replace(settings, layer=""), st.session_state.y)
+            st.session_state.sweep_request = (settings.scene, st.session_state.y)
         if st.button(
             f"Shift consistency ({CONSISTENCY_PAIRS} pairs)",
             key="compute_consistency",
@@ -67,16 +71,15 @@ def score_map_controls(settings: Settings) -> None:
             help="Zhang (2019): place the object at two random positions up to 31 px apart around where it is "
             "now; how often do both get the same top-1 class?",
         ):
-            st.session_state.consistency_request = (replace(settings, layer=""), st.session_state.x, st.session_state.y)
+            st.session_state.consistency_request = (settings.scene, st.session_state.x, st.session_state.y)
 
 
 def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> None:
     """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
-    request = st.session_state.score_map_request
-    scene = replace(settings, layer="")  # the maps do not depend on the layer shown
-    if request is None or request[0] != scene:
+    scene = settings.scene
+    if (request := request_for("score_map_request", scene)) is None:
         return
-    step = request[1]
+    (step,) = request
     tracked = st.session_state.tracked
     st.markdown(
         f"**Score maps** (every {step} px): the probability of each model's first class with the object centred "
@@ -111,11 +114,10 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
 def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
     """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
     first-class probability with the object at every x."""
-    request = st.session_state.sweep_request
-    scene = replace(settings, layer="")
-    if request is None or request[0] != scene:
+    scene = settings.scene
+    if (request := request_for("sweep_request", scene)) is None:
         return
-    y = request[1]
+    (y,) = request
     tracked = st.session_state.tracked
     points = [(x, y) for x in range(settings.canvas)]
     traces, flips = {}, []
@@ -139,11 +141,9 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
 
 def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> None:
     """Zhang's shift consistency around the position where it was asked for, per model."""
-    request = st.session_state.consistency_request
-    scene = replace(settings, layer="")
-    if request is None or request[0] != scene:
+    scene = settings.scene
+    if (centre := request_for("consistency_request", scene)) is None:
         return
-    centre = request[1], request[2]
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
     points = [position for pair in pairs for position in pair]  # first, second, first, second, ...
     results = []

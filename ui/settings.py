@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -23,6 +23,12 @@ class Settings:
     object_size: int
     background: str
     canvas: int
+
+    @property
+    def scene(self) -> Settings:
+        """These settings without the layer shown: the key of anything computed from the model's
+        outputs as a whole (reference outputs, score maps), so choosing a layer recomputes none of it."""
+        return replace(self, layer="")
 
 
 def settings_ui() -> Settings:
