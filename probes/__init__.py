@@ -15,9 +15,11 @@ from probes.score_map import (
 from probes.scores import class_probability, top_k
 from probes.shift import estimate_shift, shift_image
 from probes.stride import aligned, cumulative_stride
+from probes.translation_report import LayerReport, layer_report
 
 __all__ = [
     "Invariance",
+    "LayerReport",
     "ScoreMap",
     "aligned",
     "class_probability",
@@ -29,6 +31,7 @@ __all__ = [
     "flip_rate",
     "grid_positions",
     "invariance",
+    "layer_report",
     "most_active_channels",
     "pooled_cosine_similarity",
     "random_shift_pairs",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import REGISTRY, WEIGHTS_DIR_ENV
+from ui.export import zip_bytes
 from ui.state import CANVAS_KEY
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -133,6 +137,19 @@ def test_measurements_compare_against_the_reference_and_wait_for_the_release(mon
     assert table.count("<tr>") == 1 + len(REGISTRY["mobilenet_v2"].layers)  # header + one row per probe layer
 
 
+def test_each_rest_adds_a_point_to_the_shift_plot_and_a_new_reference_clears_it(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    drag_to(at, 150, 112, seq=1)  # dragging: nothing measured
+    drag_to(at, 144, 112, seq=2, dragging=False)  # released
+    drag_to(at, 144, 80, seq=3, dragging=False)  # an arrow key: at rest
+    measured = at.session_state.measured
+    assert [m.position for m in measured] == [(112, 112), (144, 112), (144, 80)]
+    assert measured[-1].shifts["scratch"] == (4, -4)  # 32 px right and up, at the default layer of stride 8
+    assert measurements(at).count('class="shift-plot"') == 2  # horizontal and vertical
+    at.button(key="reset_path").click().run()
+    assert [m.position for m in at.session_state.measured] == [(144, 80)]
+
+
 def test_score_maps_are_computed_on_request_and_follow_the_object(monkeypatch, tmp_path):
     at = start_app(monkeypatch, tmp_path)
     assert not any('class="score-map"' in element.proto.body for element in at.get("html"))
@@ -162,3 +179,24 @@ def test_shift_consistency_reports_agreement_over_random_pairs(monkeypatch, tmp_
     assert not at.exception, at.exception
     text = next(m.value for m in at.markdown if "Shift consistency" in m.value)
     assert "of 100 random pairs" in text and "Scratch twin 100%" in text  # the scratch twin's answer never changes
+
+
+def test_the_download_holds_the_data_of_every_panel_shown(monkeypatch, tmp_path):
+    offered = []
+    monkeypatch.setattr("ui.live_view.export_button", lambda files, name: offered.append((files, name)))
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="score_map_step").set_value(32).run()
+    for button in ("compute_score_maps", "compute_sweep", "compute_consistency"):
+        at.button(key=button).click().run()
+    assert not at.exception, at.exception
+    files, name = offered[-1]
+    assert name == "shift-lab_mobilenet_v2_cat_x112_y112"
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(files)))
+    rows = {n: list(csv.DictReader(io.StringIO(archive.read(n).decode()))) for n in archive.namelist() if ".csv" in n}
+    assert len(rows["score_maps.csv"]) == 7 * 7  # only the scratch twin: no pretrained weights here
+    assert [row["x"] for row in rows["sweep.csv"]] == [str(x) for x in range(224)]
+    assert len(rows["shift_consistency.csv"]) == 100
+    assert len(rows["measurements.csv"]) == len(REGISTRY["mobilenet_v2"].layers)
+    assert len(rows["feature_maps_scratch.csv"]) == 8 * 28 * 28  # 8 channels of the stride-8 default layer
+    for figure in ("score_maps.png", "sweep.png", "path.png", "feature_shift.png", "feature_maps_scratch.png"):
+        assert archive.read(figure).startswith(b"\x89PNG")

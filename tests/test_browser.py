@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
+import zipfile
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -64,3 +67,23 @@ def test_arrow_keys_nudge_the_object(app_page: Page):
     canvas.press("ArrowRight")
     canvas.press("Shift+ArrowDown")
     app_page.get_by_text("object at x = 113, y = 122").first.wait_for(timeout=15_000)
+
+
+def test_download_holds_the_data_and_figures_of_what_is_shown(app_page: Page):
+    canvas = app_page.locator(".drag-canvas canvas")
+    canvas.focus()
+    for x in (122, 132, 142):  # three resting moves of 10 px: three points on the path and the shift plot
+        canvas.press("Shift+ArrowRight")
+        app_page.get_by_text(f"object at x = {x}, y = 112").first.wait_for(timeout=15_000)
+    with app_page.expect_download(timeout=60_000) as download:
+        app_page.get_by_role("button", name=re.compile("Download data")).click()
+    assert download.value.suggested_filename.endswith("_x142_y112.zip")
+    archive = zipfile.ZipFile(download.value.path())
+    names = set(archive.namelist())
+    assert {"path.csv", "path.png", "measurements.csv", "feature_shift.csv", "feature_shift.png"} <= names
+    assert "feature_maps_scratch.png" in names and "top5_scratch.csv" in names
+    path = list(csv.DictReader(io.StringIO(archive.read("path.csv").decode())))
+    assert [row["x"] for row in path] == ["112", "122", "132", "142"]
+    shifts = list(csv.DictReader(io.StringIO(archive.read("feature_shift.csv").decode())))
+    assert [row["x"] for row in shifts if row["model"] == "scratch"] == ["112", "122", "132", "142"]
+    assert archive.read("feature_shift.png").startswith(b"\x89PNG")

@@ -16,10 +16,12 @@ from probes import (
     colour_range,
     flip_rate,
     grid_positions,
+    layer_report,
     most_active_channels,
     random_shift_pairs,
     score_map,
     shift_consistency,
+    shift_image,
     top_k,
 )
 from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
@@ -126,3 +128,16 @@ def test_random_shift_pairs_stay_in_the_window_and_repeat_with_the_seed():
 
 def test_shift_consistency_is_the_fraction_of_agreeing_pairs():
     assert shift_consistency(torch.tensor([1, 2, 3, 4]), torch.tensor([1, 2, 0, 0])) == 0.5
+
+
+def test_layer_report_of_a_map_moved_by_whole_cells_is_exact():
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.zeros(4, 12, 12)
+    reference[:, 3:6, 3:6] = torch.rand(4, 3, 3, generator=generator) + 0.5
+    moved = shift_image(reference, 2, 1)  # 1 cell right, 2 down
+    other = torch.rand(4, 12, 12, generator=generator)
+    report = layer_report(reference, moved, other, dx=4, dy=8, stride=4, border_px=4)
+    assert report.expected_cells == (1.0, 2.0) and report.whole_cells
+    assert report.equivariance_error < 1e-12
+    assert report.pooled.same == pytest.approx(1.0) and report.pooled.normalised == pytest.approx(1.0)
+    assert not layer_report(reference, moved, other, dx=5, dy=8, stride=4, border_px=4).whole_cells

@@ -80,8 +80,7 @@ def path_svg(
     """Each trace's probability (0–1) at each step: an HTML legend and an SVG line chart. end_label
     names the last step at the right end of the axis ({last} is its index).
 
-    The SVG travels as an image (st.html does not keep inline SVG), so its styles are attributes;
-    its grey text reads on light and dark themes. None marks a step with no value.
+    None marks a step with no value.
     """
     left, right, top, bottom = 44, 12, 8, 22
     steps = max((len(values) for values in traces.values()), default=0)
@@ -98,15 +97,67 @@ def path_svg(
         parts.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" {text}>{level:.0%}</text>')
     end = escape(end_label.format(last=max(steps - 1, 0)))
     parts.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" {text}>{end}</text>')
-    legend = []
-    for (label, values), colour in zip(traces.items(), TRACE_COLOURS, strict=False):
+    for values, colour in zip(traces.values(), TRACE_COLOURS, strict=False):
         points = " ".join(f"{left + i * x_scale:.1f},{y_of(p):.1f}" for i, p in enumerate(values) if p is not None)
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
-        legend.append(f'<span class="legend"><span style="background:{colour}"></span>{escape(label)}</span>')
-    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
+    alt = "line chart: probability of each model's first class at each step"
+    return f'<div class="path-chart">{legend_html(list(traces))}{_svg_img(parts, width, height, alt)}</div>'
+
+
+def shift_svg(points: dict[str, list[tuple[float, float]]], axis_label: str, size: int = 300) -> str:
+    """A scatter of (expected, measured) shifts per series, on equal axes through 0, with the
+    line y = x where measured equals expected. The newest point of each series is drawn larger.
+    Series take TRACE_COLOURS in order; the caller shows their legend_html."""
+    pad = 36
+    values = [abs(v) for series in points.values() for point in series for v in point]
+    limit = max([1.0, *values]) * 1.1
+    tick = next(t for t in (1, 2, 5, 10, 20, 50, 100, 200) if limit / t <= 4)
+
+    def at(v: float) -> float:  # value -> SVG coordinate along either axis (y is flipped by the caller)
+        return pad + (v + limit) / (2 * limit) * (size - 2 * pad)
+
+    text = 'font-family="sans-serif" font-size="12" fill="#808080"'
+    parts = [
+        f'<line x1="{at(-limit)}" y1="{size - at(-limit)}" x2="{at(limit)}" y2="{size - at(limit)}" '
+        'stroke="#808080" stroke-dasharray="5 4"/>'
+    ]
+    for k in range(-int(limit // tick), int(limit // tick) + 1):
+        v = at(k * tick)
+        stroke = "#808080" if k == 0 else "#8080804d"
+        parts.append(f'<line x1="{pad}" x2="{size - pad}" y1="{size - v}" y2="{size - v}" stroke="{stroke}"/>')
+        parts.append(f'<line x1="{v}" x2="{v}" y1="{pad}" y2="{size - pad}" stroke="{stroke}"/>')
+        parts.append(f'<text x="{v}" y="{size - pad + 14}" text-anchor="middle" {text}>{k * tick:g}</text>')
+        parts.append(f'<text x="{pad - 5}" y="{size - v + 4}" text-anchor="end" {text}>{k * tick:g}</text>')
+    parts.append(f'<text x="{size / 2}" y="{size - 4}" text-anchor="middle" {text}>expected Δ/s</text>')
+    parts.append(f'<text x="{size / 2}" y="{pad - 12}" text-anchor="middle" {text}>{escape(axis_label)}</text>')
+    parts.append(
+        f'<text x="12" y="{size / 2}" transform="rotate(-90 12 {size / 2})" text-anchor="middle" {text}>measured</text>'
+    )
+    for series, colour in zip(points.values(), TRACE_COLOURS, strict=False):
+        for i, (expected, measured) in enumerate(series):
+            radius = 6 if i == len(series) - 1 else 3.5
+            parts.append(
+                f'<circle cx="{at(expected):.1f}" cy="{size - at(measured):.1f}" r="{radius}" '
+                f'fill="{colour}" fill-opacity="0.75"/>'
+            )
+    alt = f"scatter plot: {axis_label}, measured against expected, with the line of perfect equivariance"
+    return f'<div class="shift-plot">{_svg_img(parts, size, size, alt)}</div>'
+
+
+def legend_html(labels: list[str]) -> str:
+    """One entry per label, in TRACE_COLOURS: the key to the lines and dots of the charts."""
+    return "".join(
+        f'<span class="legend"><span style="background:{colour}"></span>{escape(label)}</span>'
+        for label, colour in zip(labels, TRACE_COLOURS, strict=False)
+    )
+
+
+def _svg_img(svg_parts: list[str], width: int, height: int, alt: str) -> str:
+    """The SVG drawn by svg_parts as an <img>: st.html does not keep inline SVG, so its styles are
+    attributes; its grey text reads on light and dark themes."""
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">{"".join(svg_parts)}</svg>'
     image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
-    alt = "line chart: probability of each model's first class at each step of the dragged path"
-    return f'<div class="path-chart">{"".join(legend)}<img src="{image}" alt="{alt}"></div>'
+    return f'<img src="{image}" alt="{escape(alt)}">'
 
 
 def score_map_image(scores: ScoreMap, canvas: int, position: tuple[int, int], size: int = 256) -> Image.Image:

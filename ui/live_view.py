@@ -13,8 +13,9 @@ from models import Network, run_side_by_side
 from probes import top_k
 from ui import resources
 from ui.drag_canvas import drag_canvas
+from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
-from ui.measurements import measurements_panel
+from ui.measurements import measurement_exports, measurements_panel
 from ui.score_map_view import consistency_panel, score_map_panel, sweep_panel
 from ui.settings import VARIANT_TITLES, Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
@@ -28,30 +29,34 @@ def live_view(settings: Settings) -> None:
     loaded = {variant: net for variant, net in networks.items() if isinstance(net, Network)}
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
+    exports: Exports = {}
     for (variant, net), column in zip(networks.items(), model_columns, strict=True):
         with column:
             st.subheader(VARIANT_TITLES[variant], anchor=False)
             if variant in outputs:
-                model_panel(settings, net, outputs[variant], (x, y))
+                exports |= model_panel(settings, net, outputs[variant], (x, y))
             else:
                 unavailable_panel(settings.model, variant, net)
     record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
-    path_panel(settings.model)
-    measurements_panel(settings, loaded, outputs, (x, y), dragging)
-    score_map_panel(settings, loaded, (x, y))
-    sweep_panel(settings, loaded)
-    consistency_panel(settings, loaded)
+    exports |= path_panel(settings.model)
+    exports |= measurement_exports(measurements_panel(settings, loaded, outputs, (x, y), dragging), loaded)
+    exports |= score_map_panel(settings, loaded, (x, y))
+    exports |= sweep_panel(settings, loaded)
+    exports |= consistency_panel(settings, loaded)
+    export_button(exports, f"shift-lab_{settings.model}_{settings.object}_x{x}_y{y}")
     with scene_column:
         scene_panel(settings)
 
 
-def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]) -> None:
+def model_panel(
+    settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]
+) -> Exports:
     """Feature maps of the chosen layer and the top-5 classes of one model."""
     st.caption(f"{net.spec.label}: {net.source}")
     fmap = outputs[settings.layer][0]  # (C, H, W)
     channels, value_range = resources.shown_channels(settings, net.variant)
-    mosaic = png_data_url(feature_mosaic(fmap, channels, value_range))
-    st.html(f'<img class="feature-maps" src="{mosaic}" alt="feature maps of layer {settings.layer}">')
+    mosaic = feature_mosaic(fmap, channels, value_range)
+    st.html(f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">')
     st.caption(
         f"Layer `{settings.layer}`, object at x = {position[0]}, y = {position[1]}: the {len(channels)} channels "
         f"most active for the centred object (of {fmap.shape[0]}), each {fmap.shape[1]}×{fmap.shape[2]}. "
@@ -59,6 +64,12 @@ def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tenso
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     st.html(top5_html(classes))
+    rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
+    return {
+        f"feature_maps_{net.variant}.png": lambda: png_bytes(mosaic),
+        f"feature_maps_{net.variant}.csv": lambda: feature_maps_csv(fmap[channels], channels),
+        f"top5_{net.variant}.csv": lambda: csv_bytes(["rank", "class", "probability"], rows),
+    }
 
 
 def unavailable_panel(model: str, variant: str, reason: str) -> None:
@@ -69,7 +80,7 @@ def unavailable_panel(model: str, variant: str, reason: str) -> None:
         st.rerun(scope="app")
 
 
-def path_panel(model: str) -> None:
+def path_panel(model: str) -> Exports:
     """The tracked class's probability along the path dragged so far, for each model."""
     path = st.session_state.path
     tracked = st.session_state.tracked
@@ -92,6 +103,29 @@ def path_panel(model: str) -> None:
             name = f"{VARIANT_TITLES[variant]}: {net.categories[class_index]}"
             traces[name] = [point.get(variant) for point in path]
     st.html(path_svg(traces))
+    path = list(path)  # this event's path: later events add to the session's list
+    return {
+        "path.csv": lambda: csv_bytes(
+            ["step", "x", "y", *(f"p({name})" for name in traces)],
+            [(step, p["x"], p["y"], *(values[step] for values in traces.values())) for step, p in enumerate(path)],
+        ),
+        "path.png": lambda: line_chart_png(
+            traces, range(len(path)), "step of the dragged path", "probability", "Along the dragged path"
+        ),
+    }
+
+
+def feature_maps_csv(maps: torch.Tensor, channels: list[int]) -> bytes:
+    """The shown maps (k, H, W) as one row per cell: which channel, which cell, its value."""
+    return csv_bytes(
+        ["channel", "row", "column", "activation"],
+        [
+            (channel, i, j, f"{value:.6g}")
+            for channel, grid in zip(channels, maps.tolist(), strict=True)
+            for i, row in enumerate(grid)
+            for j, value in enumerate(row)
+        ],
+    )
 
 
 def scene_panel(settings: Settings) -> None:

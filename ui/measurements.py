@@ -1,21 +1,42 @@
 """The measurements under the live view: per layer, how the feature maps moved and how similar
-they stayed, between the reference position (where the path began) and now."""
+they stayed, between the reference position (where the path began) and now; and a plot of the
+chosen layer's measured shift against the shift perfect equivariance predicts."""
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from html import escape
 
 import streamlit as st
 import torch
 
 from models import Network
-from probes import aligned, equivariance_error, estimate_shift, invariance
+from probes import LayerReport, estimate_shift, layer_report
 from scene import OBJECTS
 from ui import resources
+from ui.export import Exports, csv_bytes, shift_chart_png
+from ui.figures import legend_html, shift_svg
 from ui.settings import VARIANT_TITLES, Settings
 
 BORDER_PX = 16  # the band along the canvas edges that zero padding affects most: left out of equivariance
+MEASUREMENTS_KEPT = 500  # per session: the points of the shift plot
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything measured with the object resting at `position`, against the reference position."""
+
+    reference: tuple[int, int]  # (x, y) where the path began
+    position: tuple[int, int]  # (x, y) now
+    other: str  # the object whose similarity is the baseline
+    layer: str  # the chosen layer, whose shift was measured
+    reports: dict[str, dict[str, LayerReport]]  # variant -> probe layer -> report
+    shifts: dict[str, tuple[int, int]]  # variant -> the chosen layer's measured (dx, dy) in cells
+
+    @property
+    def moved(self) -> tuple[int, int]:
+        """(dx, dy) in pixels."""
+        return self.position[0] - self.reference[0], self.position[1] - self.reference[1]
 
 
 def baseline_object(name: str) -> str:
@@ -30,74 +51,176 @@ def measurements_panel(
     outputs: dict[str, dict[str, torch.Tensor]],
     position: tuple[int, int],
     dragging: bool,
-) -> None:
-    """The measurements between the reference position and now, redone whenever the object rests.
+) -> list[Measurements]:
+    """The measurements between the reference position and now, redone whenever the object rests;
+    returns every measurement since the reference was pinned, the newest last.
 
-    While the mouse button is down the last table stays on screen unchanged (an unchanged element
-    costs the browser nothing), so the drag itself stays fast; it is redone on release.
+    While the mouse button is down the last measurements stay on screen unchanged (an unchanged
+    element costs the browser nothing), so the drag itself stays fast; they are redone on release.
     """
-    if not dragging or st.session_state.measurements is None:
-        st.session_state.measurements = measurements_html(settings, loaded, outputs, position)
-    st.html(st.session_state.measurements)
+    history = st.session_state.measured
+    if not dragging or not history:
+        latest = measure(settings, loaded, outputs, position)
+        if history and (history[-1].position, history[-1].layer) == (latest.position, latest.layer):
+            history.pop()
+        history.append(latest)
+        del history[:-MEASUREMENTS_KEPT]
+    st.html(measurements_html(history, loaded))
+    return history
 
 
-def measurements_html(
+def measure(
     settings: Settings,
     loaded: dict[str, Network],
     outputs: dict[str, dict[str, torch.Tensor]],
     position: tuple[int, int],
-) -> str:
-    """Per model: the chosen layer's measured shift, then every probe layer's equivariance error
-    and invariance. Uses this event's forward pass; the reference and baseline outputs are cached
-    per pinned position."""
+) -> Measurements:
+    """Uses this event's forward pass; the reference and baseline outputs are cached per pinned position."""
     x0, y0 = st.session_state.path[0]["x"], st.session_state.path[0]["y"]
     dx, dy = position[0] - x0, position[1] - y0
     other = baseline_object(settings.object)
     strides = resources.layer_strides(settings.model)
-    stride = strides[settings.layer]
-    blocks = []
+    reports, shifts = {}, {}
     for variant, net in loaded.items():
         reference = resources.outputs_at(settings.scene, variant, settings.object, x0, y0)
         baseline = resources.outputs_at(settings.scene, variant, other, x0, y0)
-        rows = [
-            layer_row(
-                layer, strides[layer], reference[layer][0], outputs[variant][layer][0], baseline[layer][0], dx, dy
+        now = outputs[variant]
+        reports[variant] = {
+            layer: layer_report(
+                reference[layer][0], now[layer][0], baseline[layer][0], dx, dy, strides[layer], BORDER_PX
             )
             for layer in net.spec.layers
-        ]
-        measured_dy, measured_dx = estimate_shift(reference[settings.layer][0], outputs[variant][settings.layer][0])
-        blocks.append(
-            f"<div><p><b>{VARIANT_TITLES[variant]}.</b> Layer <code>{escape(settings.layer)}</code> "
-            f"(stride {stride}): its maps moved by ({measured_dx:+d}, {measured_dy:+d}) cells (by "
-            f"cross-correlation); perfect equivariance would move them by ({dx / stride:+.2f}, {dy / stride:+.2f}).</p>"
-            f"{table_html(rows)}</div>"
-        )
+        }
+        measured_dy, measured_dx = estimate_shift(reference[settings.layer][0], now[settings.layer][0])
+        shifts[variant] = (measured_dx, measured_dy)
+    return Measurements((x0, y0), position, other, settings.layer, reports, shifts)
+
+
+def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -> str:
+    """The latest measurements as text, shift plots and one table per model."""
+    latest = history[-1]
+    (x0, y0), (x, y), (dx, dy) = latest.reference, latest.position, latest.moved
     header = (
         f"<p><b>Measured between the reference position</b> (x = {x0}, y = {y0}, where the path began) "
-        f"<b>and the object's position</b> (x = {position[0]}, y = {position[1]}: moved by Δx = {dx}, Δy = {dy} px). "
-        f"Baseline for similarity: the {other} at the reference position. Updated whenever the object rests. "
+        f"<b>and the object's position</b> (x = {x}, y = {y}: moved by Δx = {dx}, Δy = {dy} px). "
+        f"Baseline for similarity: the {latest.other} at the reference position. Updated whenever the object rests. "
         "⚠: the shift is not a whole number of cells at that layer, so part of the error is aliasing.</p>"
     )
-    return f'<div class="measurements-panel">{header}<div class="measurements-models">{"".join(blocks)}</div></div>'
+    blocks = []
+    for variant, reports in latest.reports.items():
+        stride = reports[latest.layer].stride
+        measured_dx, measured_dy = latest.shifts[variant]
+        blocks.append(
+            f"<div><p><b>{VARIANT_TITLES[variant]}.</b> Layer <code>{escape(latest.layer)}</code> "
+            f"(stride {stride}): its maps moved by ({measured_dx:+d}, {measured_dy:+d}) cells (by "
+            f"cross-correlation); perfect equivariance would move them by ({dx / stride:+.2f}, {dy / stride:+.2f}).</p>"
+            f"{table_html(reports)}</div>"
+        )
+    return (
+        f'<div class="measurements-panel">{header}{shift_plots_html(history, loaded)}'
+        f'<div class="measurements-models">{"".join(blocks)}</div></div>'
+    )
 
 
-def layer_row(
-    layer: str, stride: int, reference: torch.Tensor, now: torch.Tensor, other: torch.Tensor, dx: int, dy: int
-) -> list[str]:
-    """The table cells of one layer; feature maps are (C, H, W)."""
-    cells = (round(dy / stride), round(dx / stride))
-    error = equivariance_error(reference, now, cells, margin=math.ceil(BORDER_PX / stride))
-    whole_cells = aligned(dx, stride) and aligned(dy, stride)
-    pooled = invariance(reference, now, other, pooled=True)
-    flat = invariance(reference, now, other, pooled=False)
-    return [
-        f"<code>{escape(layer)}</code>",
-        str(stride),
-        f"({dx / stride:+.2f}, {dy / stride:+.2f})",
-        f"{error:.3f}" + ("" if whole_cells else " ⚠"),
-        f"{flat.normalised:.2f}",
-        f"{pooled.same:.3f} vs {pooled.baseline:.3f} → {pooled.normalised:.2f}",
+def shift_points(history: list[Measurements], loaded: dict[str, Network], axis: int) -> dict[str, list]:
+    """Per model, (expected, measured) shift in cells along axis 0 (x) or 1 (y) of the chosen
+    layer, for every resting position measured since the reference was pinned."""
+    layer = history[-1].layer
+    return {
+        f"{VARIANT_TITLES[variant]} ({net.spec.label})": [
+            (m.reports[variant][layer].expected_cells[axis], m.shifts[variant][axis])
+            for m in history
+            if m.layer == layer and variant in m.shifts
+        ]
+        for variant, net in loaded.items()
+    }
+
+
+def measurement_exports(history: list[Measurements], loaded: dict[str, Network]) -> Exports:
+    """The latest table of every model, the shift plot's points and the shift plot."""
+    history = list(history)  # as shown now: later events add to the session's list
+    latest = history[-1]
+    report_header = [
+        "model",
+        "layer",
+        "stride",
+        "expected_dx_cells",
+        "expected_dy_cells",
+        "equivariance_error",
+        "whole_cells",
+        "whole_maps_same",
+        "whole_maps_baseline",
+        "whole_maps_normalised",
+        "pooled_same",
+        "pooled_baseline",
+        "pooled_normalised",
     ]
+    report_rows = [
+        (
+            variant,
+            layer,
+            r.stride,
+            *r.expected_cells,
+            r.equivariance_error,
+            r.whole_cells,
+            r.flat.same,
+            r.flat.baseline,
+            r.flat.normalised,
+            r.pooled.same,
+            r.pooled.baseline,
+            r.pooled.normalised,
+        )
+        for variant, reports in latest.reports.items()
+        for layer, r in reports.items()
+    ]
+    shift_rows = [
+        (m.layer, variant, *m.reference, *m.position, *report.expected_cells, *m.shifts[variant])
+        for m in history
+        for variant, reports in m.reports.items()
+        for layer, report in reports.items()
+        if layer == m.layer
+    ]
+    context = f"reference x={latest.reference[0]} y={latest.reference[1]}, baseline object {latest.other}"
+    return {
+        "measurements.csv": lambda: csv_bytes(
+            ["reference_x", "reference_y", "x", "y", *report_header],
+            [(*latest.reference, *latest.position, *row) for row in report_rows],
+        ),
+        "feature_shift.csv": lambda: csv_bytes(
+            [
+                "layer",
+                "model",
+                "reference_x",
+                "reference_y",
+                "x",
+                "y",
+                "expected_dx_cells",
+                "expected_dy_cells",
+                "measured_dx_cells",
+                "measured_dy_cells",
+            ],
+            shift_rows,
+        ),
+        "feature_shift.png": lambda: shift_chart_png(
+            {name: shift_points(history, loaded, axis) for axis, name in enumerate(("horizontal", "vertical"))},
+            f"Shift of {latest.layer}: measured against expected ({context})",
+        ),
+    }
+
+
+def shift_plots_html(history: list[Measurements], loaded: dict[str, Network]) -> str:
+    """Measured against expected shift of the chosen layer, horizontally and vertically."""
+    layer = history[-1].layer
+    labels = list(shift_points(history, loaded, 0))
+    plots = "".join(
+        shift_svg(shift_points(history, loaded, axis), f"{name} shift of {layer} (cells)")
+        for axis, name in enumerate(("horizontal", "vertical"))
+    )
+    return (
+        f"<p>Each dot: one resting position since the reference, the maps' measured shift against Δ/s. "
+        "On the dashed line y = x the layer is perfectly equivariant.</p>"
+        f'{legend_html(labels)}<div class="shift-plots">{plots}</div>'
+    )
 
 
 HEADERS = [
@@ -110,7 +233,23 @@ HEADERS = [
 ]
 
 
-def table_html(rows: list[list[str]]) -> str:
+def table_html(reports: dict[str, LayerReport]) -> str:
+    """One row per probe layer, shallow to deep."""
     head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell}</td>" for cell in row_cells(layer, report)) + "</tr>"
+        for layer, report in reports.items()
+    )
     return f'<table class="measurements"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def row_cells(layer: str, report: LayerReport) -> list[str]:
+    expected_x, expected_y = report.expected_cells
+    return [
+        f"<code>{escape(layer)}</code>",
+        str(report.stride),
+        f"({expected_x:+.2f}, {expected_y:+.2f})",
+        f"{report.equivariance_error:.3f}" + ("" if report.whole_cells else " ⚠"),
+        f"{report.flat.normalised:.2f}",
+        f"{report.pooled.same:.3f} vs {report.pooled.baseline:.3f} → {report.pooled.normalised:.2f}",
+    ]

@@ -10,6 +10,7 @@ import streamlit as st
 from models import Network
 from probes import flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
 from ui import resources
+from ui.export import Exports, csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
 from ui.settings import VARIANT_TITLES, Settings
 
@@ -74,11 +75,11 @@ def score_map_controls(settings: Settings) -> None:
             st.session_state.consistency_request = (settings.scene, st.session_state.x, st.session_state.y)
 
 
-def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> None:
+def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Exports:
     """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
     scene = settings.scene
     if (request := request_for("score_map_request", scene)) is None:
-        return
+        return {}
     (step,) = request
     tracked = st.session_state.tracked
     st.markdown(
@@ -87,6 +88,7 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
         "is the object now."
     )
     columns = st.columns(len(loaded) or 1)
+    maps = {}
     for (variant, net), column in zip(loaded.items(), columns, strict=False):
         with column:
             scores = remembered(
@@ -99,6 +101,7 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
                 ),
                 f"Computing the {VARIANT_TITLES[variant]} map…",
             )
+        maps[f"{VARIANT_TITLES[variant]}: {net.categories[tracked[variant]]}"] = scores
         kept = float(scores.top1_kept.float().mean())
         column.html(
             f'<img class="score-map" src="{png_data_url(score_map_image(scores, settings.canvas, position))}" '
@@ -109,18 +112,30 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
             f"{scores.top1_kept.numel()} positions; probability {float(scores.probability.min()):.2f} to "
             f"{float(scores.probability.max()):.2f}."
         )
+    return {
+        "score_maps.csv": lambda: csv_bytes(
+            ["model_and_class", "x", "y", "probability", "still_first"],
+            [
+                (name, x, y, f"{float(scores.probability[i, j]):.6f}", bool(scores.top1_kept[i, j]))
+                for name, scores in maps.items()
+                for i, y in enumerate(scores.positions)
+                for j, x in enumerate(scores.positions)
+            ],
+        ),
+        "score_maps.png": lambda: score_maps_png(maps, settings.canvas, position),
+    }
 
 
-def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
+def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
     """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
     first-class probability with the object at every x."""
     scene = settings.scene
     if (request := request_for("sweep_request", scene)) is None:
-        return
+        return {}
     (y,) = request
     tracked = st.session_state.tracked
     points = [(x, y) for x in range(settings.canvas)]
-    traces, flips = {}, []
+    traces, flips, top1s = {}, [], {}
     for variant, net in loaded.items():
         probability, top1 = remembered(
             ("sweep", scene, variant, tracked[variant], y),
@@ -130,6 +145,7 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
             f"Sweeping with the {VARIANT_TITLES[variant]} model…",
         )
         traces[f"{VARIANT_TITLES[variant]}: {net.categories[tracked[variant]]}"] = probability.tolist()
+        top1s[VARIANT_TITLES[variant]] = [net.categories[i] for i in top1.tolist()]
         flips.append(f"{VARIANT_TITLES[variant]} {flip_rate(top1):.1%}")
     st.markdown(
         f"**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
@@ -137,16 +153,25 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> None:
         f"{settings.canvas - 1} moves): {', '.join(flips)}."
     )
     st.html(path_svg(traces, end_label=f"x = {settings.canvas - 1}"))
+    return {
+        "sweep.csv": lambda: csv_bytes(
+            ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
+            [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x, _ in points],
+        ),
+        "sweep.png": lambda: line_chart_png(
+            traces, range(settings.canvas), "object centre x (px)", "probability", f"One-pixel sweep at y = {y}"
+        ),
+    }
 
 
-def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> None:
+def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
     """Zhang's shift consistency around the position where it was asked for, per model."""
     scene = settings.scene
     if (centre := request_for("consistency_request", scene)) is None:
-        return
+        return {}
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
     points = [position for pair in pairs for position in pair]  # first, second, first, second, ...
-    results = []
+    results, top1s = [], {}
     for variant, net in loaded.items():
         _, top1 = remembered(
             ("consistency", scene, variant, centre),
@@ -154,9 +179,25 @@ def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> None:
             f"Shifting with the {VARIANT_TITLES[variant]} model…",
         )
         results.append(f"{VARIANT_TITLES[variant]} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
+        top1s[VARIANT_TITLES[variant]] = [net.categories[i] for i in top1.tolist()]
     st.markdown(
         f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
         f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(results)}. "
         "Zhang measured 85% for an ImageNet ResNet-18 on natural photos; a scratch twin scores high because "
         "it gives every input the same class."
     )
+    return {
+        "shift_consistency.csv": lambda: csv_bytes(
+            ["pair", "x1", "y1", "x2", "y2", *(f"{m}: top1 {k}" for m in top1s for k in (1, 2)), *top1s],
+            [
+                (
+                    n,
+                    *first,
+                    *second,
+                    *(t[i] for t in top1s.values() for i in (2 * n, 2 * n + 1)),
+                    *(t[2 * n] == t[2 * n + 1] for t in top1s.values()),
+                )
+                for n, (first, second) in enumerate(pairs)
+            ],
+        ),
+    }

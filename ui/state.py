@@ -21,7 +21,7 @@ def init_state(canvas: int) -> None:
     st.session_state.setdefault("path", [])  # [{"x", "y", variant: probability of its tracked class}]
     st.session_state.setdefault("tracked", {})  # variant -> class index whose probability the path follows
     st.session_state.setdefault("path_scene", None)
-    st.session_state.setdefault("measurements", None)  # HTML of the last measurements, kept during a drag
+    st.session_state.setdefault("measured", [])  # ui.measurements.Measurements at each rest since the reference
     st.session_state.setdefault("score_map_request", None)  # (scene, grid step) asked for in the sidebar
     st.session_state.setdefault("sweep_request", None)  # (scene, y) of the 1-pixel sweep asked for
     st.session_state.setdefault("consistency_request", None)  # (scene, x, y) of the shift consistency asked for
@@ -44,8 +44,10 @@ def take_browser_position(canvas: int) -> tuple[int, int, bool]:
 
 
 def reset_path() -> None:
+    """Start a new path at the next position: it becomes the measurements' reference."""
     st.session_state.path = []
     st.session_state.tracked = {}
+    st.session_state.measured = []
 
 
 def record_path(settings: Settings, x: int, y: int, logits: dict[str, torch.Tensor]) -> None:

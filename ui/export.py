@@ -1,0 +1,110 @@
+"""Downloads: the data behind the plots as CSV files and the figures as PNG files, in one ZIP.
+
+Each panel describes its files as `Exports` (file name -> a function that makes the contents);
+nothing is made until the user clicks the button, so the drag stays fast. The printable figures
+are drawn with matplotlib's object API (no pyplot: its global state would be shared between
+sessions) and carry axis labels and titles, unlike the lean live pictures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+
+import streamlit as st
+from matplotlib.figure import Figure
+from PIL import Image
+
+from probes import ScoreMap
+from ui.figures import COLOUR_SCALE, TRACE_COLOURS
+
+Exports = dict[str, Callable[[], bytes]]
+
+
+def export_button(files: Exports, name: str) -> None:
+    """One button that downloads every file in `files` as `<name>.zip`, made on click."""
+    st.download_button(
+        f"Download data (CSV) and figures (PNG): {len(files)} files",
+        data=lambda: zip_bytes(files),
+        file_name=f"{name}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key="export",
+        icon=":material/download:",
+    )
+
+
+def zip_bytes(files: Exports) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file_name, make in files.items():
+            archive.writestr(file_name, make())
+    return buffer.getvalue()
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue().encode()
+
+
+def png_bytes(image: Image.Image | Figure) -> bytes:
+    buffer = io.BytesIO()
+    if isinstance(image, Figure):
+        image.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    else:
+        image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def line_chart_png(
+    traces: dict[str, list[float | None]], xs: Sequence[int], x_label: str, y_label: str, title: str
+) -> bytes:
+    """Each trace against xs, y from 0 to 1; None leaves a gap."""
+    figure = Figure(figsize=(9, 3.2))
+    axes = figure.add_subplot()
+    for (label, values), colour in zip(traces.items(), TRACE_COLOURS, strict=False):
+        axes.plot(xs, [float("nan") if v is None else v for v in values], label=label, color=colour, linewidth=1.8)
+    axes.set(xlabel=x_label, ylabel=y_label, title=title, ylim=(0, 1))
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower left")
+    return png_bytes(figure)
+
+
+def shift_chart_png(points_by_axis: dict[str, dict[str, list[tuple[float, float]]]], title: str) -> bytes:
+    """One scatter per axis of (expected, measured) shifts per series, with the line y = x."""
+    figure = Figure(figsize=(4.2 * len(points_by_axis), 4.4))
+    figure.suptitle(title)
+    for axes, (axis_name, series) in zip(figure.subplots(1, len(points_by_axis)), points_by_axis.items(), strict=True):
+        values = [abs(v) for points in series.values() for point in points for v in point]
+        limit = max([1.0, *values]) * 1.1
+        axes.plot([-limit, limit], [-limit, limit], "--", color="grey", label="y = x: perfectly equivariant")
+        for (label, points), colour in zip(series.items(), TRACE_COLOURS, strict=False):
+            if points:
+                axes.scatter(*zip(*points, strict=True), color=colour, alpha=0.75, label=label)
+        axes.set(xlabel="expected shift Δ/s (cells)", ylabel="measured shift (cells)", title=axis_name)
+        axes.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal")
+        axes.grid(alpha=0.3)
+    axes.legend(loc="upper left", fontsize="small")
+    return png_bytes(figure)
+
+
+def score_maps_png(maps: dict[str, ScoreMap], canvas: int, position: tuple[int, int]) -> bytes:
+    """Each map in viridis over the canvas (pixels), with a colour bar; crosses where the class is
+    no longer first; a ring at the object's position."""
+    figure = Figure(figsize=(4.6 * len(maps), 4.2))
+    for axes, (label, scores) in zip(figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True):
+        positions = scores.positions
+        half = (positions[1] - positions[0]) / 2 if len(positions) > 1 else canvas / 2
+        extent = (positions[0] - half, positions[-1] + half, positions[-1] + half, positions[0] - half)
+        shown = axes.imshow(scores.probability.numpy(), cmap=COLOUR_SCALE.lower(), vmin=0, vmax=1, extent=extent)
+        rows, cols = (~scores.top1_kept).nonzero(as_tuple=True)
+        axes.scatter([positions[j] for j in cols], [positions[i] for i in rows], marker="x", color="black", s=12)
+        axes.scatter(*position, s=160, facecolors="none", edgecolors="white", linewidths=2)
+        axes.set(title=label, xlabel="object centre x (px)", ylabel="object centre y (px)")
+        figure.colorbar(shown, ax=axes, label="probability", shrink=0.85)
+    return png_bytes(figure)
