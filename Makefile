@@ -18,6 +18,7 @@ test: $(VENV)/.dev /usr/bin/chromium
 bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.drag_latency
 	$(PY) -m benchmarks.score_map_throughput
+	$(PY) -m benchmarks.lab_training
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -1,6 +1,6 @@
 """Shift Lab: drag an object and watch how a CNN's feature maps and class scores respond.
 
-Run with `make run` (see README). This file only lays out the page; each panel is in ui/.
+Run with `make run` (see README). This file only lays out the pages; each panel is in ui/.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from ui import resources
+from ui.lab_view import lab_page
 from ui.live_view import live_view
 from ui.score_map_view import score_map_controls
 from ui.settings import settings_ui
@@ -28,6 +29,15 @@ def main() -> None:
     st.set_page_config(page_title="Shift Lab", page_icon=":material/open_with:", layout="wide")
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
     resources.trace_architectures()
+    pages = [
+        st.Page(drag_page, title="Drag view", icon=":material/open_with:", default=True),
+        st.Page(lab_page, title="CNN lab", icon=":material/science:", url_path="lab"),
+    ]
+    st.navigation(pages).run()
+
+
+def drag_page() -> None:
+    """ImageNet models and their scratch twins, live under the dragged object."""
     settings = settings_ui()
     init_state(settings.canvas)
     score_map_controls(settings)

@@ -18,6 +18,8 @@ from torchvision.models.feature_extraction import create_feature_extractor, get_
 from .registry import REGISTRY, ModelSpec
 from .weights import build, load_pretrained, weights_dir
 
+VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}  # the two columns, in order
+
 
 @dataclass(frozen=True)
 class Network:
@@ -25,15 +27,16 @@ class Network:
 
     spec: ModelSpec
     variant: str  # "pretrained" or "scratch"
+    title: str  # the column's title in the drag view, e.g. "Scratch twin"
     source: str  # plain words: where the weights came from
     extractor: nn.Module  # create_feature_extractor output, eval mode
-    categories: tuple[str, ...]  # the 1000 ImageNet class names
+    categories: tuple[str, ...]  # the class names, in logit order
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """images (B, 3, H, W) in [0, 1], H, W >= 64 -> {layer: (B, C, h, w) for each probe layer,
-        "logits": (B, 1000)}. Normalises with the weights' own mean/std; no autograd."""
+        "logits": (B, classes)}. Normalises with the weights' own mean/std; no autograd."""
         mean = torch.tensor(self.mean, dtype=images.dtype).view(1, 3, 1, 1)  # (1, 3, 1, 1)
         std = torch.tensor(self.std, dtype=images.dtype).view(1, 3, 1, 1)  # (1, 3, 1, 1)
         with torch.inference_mode():
@@ -93,6 +96,7 @@ def load_network(
     return Network(
         spec=spec,
         variant=variant,
+        title=VARIANT_TITLES[variant],
         source=source,
         extractor=extractor,
         categories=tuple(weights.meta["categories"]),

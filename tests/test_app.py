@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import REGISTRY, WEIGHTS_DIR_ENV
+from models.teaching import TEACHING_VARIANTS
 from ui.export import zip_bytes
 from ui.state import CANVAS_KEY
 
@@ -200,3 +202,17 @@ def test_the_download_holds_the_data_of_every_panel_shown(monkeypatch, tmp_path)
     assert len(rows["feature_maps_scratch.csv"]) == 8 * 28 * 28  # 8 channels of the stride-8 default layer
     for figure in ("score_maps.png", "sweep.png", "path.png", "feature_shift.png", "feature_maps_scratch.png"):
         assert archive.read(figure).startswith(b"\x89PNG")
+
+
+def test_the_teaching_cnns_show_in_the_drag_view_and_only_the_pretrained_one_generalises(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="model").set_value("teaching_cnn").run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][1:] == [title for _, title, _ in TEACHING_VARIANTS.values()]
+    assert (at.session_state.x, at.session_state.y) == (32, 32)  # the 64-px canvas starts at its centre
+    drag_to(at, 20, 44, seq=1, dragging=False)
+    assert "Baseline for similarity: the" in measurements(at)
+    at.selectbox(key="score_map_step").set_value(8).run()
+    at.button(key="compute_score_maps").click().run()
+    kept = [float(re.search(r"stays first at (\d+)%", c.value)[1]) for c in at.caption if "stays first at" in c.value]
+    assert len(kept) == 2 and kept[0] > kept[1] + 30, kept  # pretrained elsewhere vs from scratch, 8 × 8 grid

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from plotly.colors import sample_colorscale, unlabel_rgb
 
 from probes import ScoreMap
+from probes.accuracy_map import AccuracyMap
 
 COLOUR_SCALE = "Viridis"  # perceptually uniform and colour-blind safe
 TILE_PX = 96
@@ -160,11 +161,16 @@ def _svg_img(svg_parts: list[str], width: int, height: int, alt: str) -> str:
     return f'<img src="{image}" alt="{escape(alt)}">'
 
 
+def heatmap_image(values: torch.Tensor, size: int = 256) -> Image.Image:
+    """values (N, N) in [0, 1], indexed [y, x], in viridis (0 dark, 1 bright): one square block per value."""
+    levels = values.clamp(0, 1).mul(255).round().to(torch.uint8).numpy()  # (N, N)
+    return Image.fromarray(_lookup_table()[levels]).resize((size, size), Image.Resampling.NEAREST)
+
+
 def score_map_image(scores: ScoreMap, canvas: int, position: tuple[int, int], size: int = 256) -> Image.Image:
     """The probability map in viridis (0 dark, 1 bright) over the canvas, a dark dot on every
     grid cell where the class is no longer ranked first, and a ring at the current position."""
-    levels = scores.probability.clamp(0, 1).mul(255).round().to(torch.uint8).numpy()  # (N, N)
-    image = Image.fromarray(_lookup_table()[levels]).resize((size, size), Image.Resampling.NEAREST)
+    image = heatmap_image(scores.probability, size)
     draw = ImageDraw.Draw(image)
     cell = size / len(scores.positions)
     for i, j in torch.nonzero(~scores.top1_kept).tolist():
@@ -173,4 +179,18 @@ def score_map_image(scores: ScoreMap, canvas: int, position: tuple[int, int], si
     x, y = (c * size / canvas for c in position)
     draw.ellipse((x - 7, y - 7, x + 7, y + 7), outline=(255, 255, 255), width=3)
     draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=2)
+    return image
+
+
+def accuracy_map_image(accuracy: AccuracyMap, box: tuple[int, int, int, int] | None, size: int = 256) -> Image.Image:
+    """The accuracy at each grid point in viridis (0 dark, 1 bright), with the training region's box
+    (x_min, y_min, x_max, y_max of the object centres, in canvas pixels), if known, outlined in red."""
+    image = heatmap_image(accuracy.accuracy, size)
+    if box is None:
+        return image
+    positions = accuracy.positions
+    step = positions[1] - positions[0] if len(positions) > 1 else 1
+    origin, scale = positions[0] - step / 2, size / (len(positions) * step)  # grid cells tile the image
+    x_min, y_min, x_max, y_max = ((v - origin) * scale for v in box)
+    ImageDraw.Draw(image).rectangle((x_min - 3, y_min - 3, x_max + 3, y_max + 3), outline=(255, 64, 64), width=3)
     return image

@@ -17,7 +17,7 @@ from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_byt
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
 from ui.measurements import measurement_exports, measurements_panel
 from ui.score_map_view import consistency_panel, score_map_panel, sweep_panel
-from ui.settings import VARIANT_TITLES, Settings
+from ui.settings import Settings, column_titles
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 
 
@@ -25,14 +25,15 @@ from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 def live_view(settings: Settings) -> None:
     """Compose the scene at the current position and show what each model makes of it."""
     x, y, dragging = take_browser_position(settings.canvas)
-    networks = {variant: resources.network(settings.model, variant) for variant in VARIANT_TITLES}
+    titles = column_titles(settings.model)
+    networks = {variant: resources.network(settings.model, variant) for variant in titles}
     loaded = {variant: net for variant, net in networks.items() if isinstance(net, Network)}
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
     exports: Exports = {}
     for (variant, net), column in zip(networks.items(), model_columns, strict=True):
         with column:
-            st.subheader(VARIANT_TITLES[variant], anchor=False)
+            st.subheader(titles[variant], anchor=False)
             if variant in outputs:
                 exports |= model_panel(settings, net, outputs[variant], (x, y))
             else:
@@ -100,7 +101,7 @@ def path_panel(model: str) -> Exports:
     for variant, class_index in tracked.items():
         net = resources.network(model, variant)
         if isinstance(net, Network):
-            name = f"{VARIANT_TITLES[variant]}: {net.categories[class_index]}"
+            name = f"{net.title}: {net.categories[class_index]}"
             traces[name] = [point.get(variant) for point in path]
     st.html(path_svg(traces))
     path = list(path)  # this event's path: later events add to the session's list

@@ -4,6 +4,7 @@ chosen layer's measured shift against the shift perfect equivariance predicts.""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -12,11 +13,10 @@ import torch
 
 from models import Network
 from probes import LayerReport, estimate_shift, layer_report
-from scene import OBJECTS
 from ui import resources
 from ui.export import Exports, csv_bytes, shift_chart_png
 from ui.figures import legend_html, shift_svg
-from ui.settings import VARIANT_TITLES, Settings
+from ui.settings import Settings, objects_for
 
 BORDER_PX = 16  # the band along the canvas edges that zero padding affects most: left out of equivariance
 MEASUREMENTS_KEPT = 500  # per session: the points of the shift plot
@@ -39,10 +39,10 @@ class Measurements:
         return self.position[0] - self.reference[0], self.position[1] - self.reference[1]
 
 
-def baseline_object(name: str) -> str:
+def baseline_object(model: str, name: str) -> str:
     """The different object whose similarity is the baseline for invariance (facts: a random net
     finds ANY two inputs similar, so a raw similarity means nothing without it)."""
-    return next(other for other in OBJECTS if other != name)
+    return next(other for other in objects_for(model) if other != name)
 
 
 def measurements_panel(
@@ -78,7 +78,7 @@ def measure(
     """Uses this event's forward pass; the reference and baseline outputs are cached per pinned position."""
     x0, y0 = st.session_state.path[0]["x"], st.session_state.path[0]["y"]
     dx, dy = position[0] - x0, position[1] - y0
-    other = baseline_object(settings.object)
+    other = baseline_object(settings.model, settings.object)
     strides = resources.layer_strides(settings.model)
     reports, shifts = {}, {}
     for variant, net in loaded.items():
@@ -111,7 +111,7 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
         stride = reports[latest.layer].stride
         measured_dx, measured_dy = latest.shifts[variant]
         blocks.append(
-            f"<div><p><b>{VARIANT_TITLES[variant]}.</b> Layer <code>{escape(latest.layer)}</code> "
+            f"<div><p><b>{loaded[variant].title}.</b> Layer <code>{escape(latest.layer)}</code> "
             f"(stride {stride}): its maps moved by ({measured_dx:+d}, {measured_dy:+d}) cells (by "
             f"cross-correlation); perfect equivariance would move them by ({dx / stride:+.2f}, {dy / stride:+.2f}).</p>"
             f"{table_html(reports)}</div>"
@@ -127,7 +127,7 @@ def shift_points(history: list[Measurements], loaded: dict[str, Network], axis: 
     layer, for every resting position measured since the reference was pinned."""
     layer = history[-1].layer
     return {
-        f"{VARIANT_TITLES[variant]} ({net.spec.label})": [
+        f"{net.title} ({net.spec.label})": [
             (m.reports[variant][layer].expected_cells[axis], m.shifts[variant][axis])
             for m in history
             if m.layer == layer and variant in m.shifts
@@ -243,13 +243,19 @@ def table_html(reports: dict[str, LayerReport]) -> str:
     return f'<table class="measurements"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def equivariance_cell(report: LayerReport) -> str:
+    if math.isnan(report.equivariance_error):
+        return "— (no cells away from the border)"
+    return f"{report.equivariance_error:.3f}" + ("" if report.whole_cells else " ⚠")
+
+
 def row_cells(layer: str, report: LayerReport) -> list[str]:
     expected_x, expected_y = report.expected_cells
     return [
         f"<code>{escape(layer)}</code>",
         str(report.stride),
         f"({expected_x:+.2f}, {expected_y:+.2f})",
-        f"{report.equivariance_error:.3f}" + ("" if report.whole_cells else " ⚠"),
+        equivariance_cell(report),
         f"{report.flat.normalised:.2f}",
         f"{report.pooled.same:.3f} vs {report.pooled.baseline:.3f} → {report.pooled.normalised:.2f}",
     ]

@@ -10,8 +10,12 @@ import torch
 from PIL import Image
 
 from models import Network, WeightsUnavailable, load_network, trace_all, weights_dir
+from models.lab_experiments import LAB_CONFIG
+from models.teaching import TEACHING, block_strides, load_teaching_network
+from models.training import ModelFileError
 from probes import colour_range, cumulative_stride, most_active_channels
-from scene import compose, load_object, make_background, to_tensor
+from scene import OBJECTS, compose, load_object, make_background, to_tensor
+from scene.shapes import default_style, draw_shape
 from ui.figures import png_data_url
 from ui.settings import Settings
 
@@ -42,15 +46,20 @@ def _network(name: str, variant: str, weights_folder: str) -> Network | str:
     Networks are only ever called, never changed, so sessions can share them.
     """
     try:
+        if name == TEACHING:
+            return load_teaching_network(variant)
         return load_network(name, variant, weights_folder=Path(weights_folder))
-    except WeightsUnavailable as exc:
+    except (WeightsUnavailable, ModelFileError) as exc:
         return str(exc)
 
 
 @st.cache_resource(max_entries=32)
 def sprite(name: str, size: int) -> Image.Image:
-    """The object's RGBA sprite (shared: compose never modifies it)."""
-    return load_object(name, size)
+    """The object's RGBA sprite (shared: compose never modifies it): a photo, or a teaching shape
+    drawn as the teaching CNNs' test objects are."""
+    if name in OBJECTS:
+        return load_object(name, size)
+    return draw_shape(name, replace(default_style(LAB_CONFIG.canvas), size=size))
 
 
 @st.cache_resource(max_entries=16)
@@ -102,7 +111,10 @@ def outputs_at(scene: Settings, variant: str, object_name: str, x: int, y: int) 
 
 @st.cache_resource
 def layer_strides(model: str) -> dict[str, int]:
-    """Each probe layer's cumulative stride, measured on the architecture (see probes.cumulative_stride)."""
+    """Each probe layer's cumulative stride, measured on the architecture (see probes.cumulative_stride);
+    the teaching CNN's flatten head takes one image size only, so its strides come from its config."""
+    if model == TEACHING:
+        return block_strides(LAB_CONFIG)
     net = network(model, "scratch")
     assert isinstance(net, Network), "a scratch twin needs no weights"
     sizes = (224, 224 + 256)

@@ -12,7 +12,7 @@ from probes import flip_rate, grid_positions, random_shift_pairs, score_map, sco
 from ui import resources
 from ui.export import Exports, csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
-from ui.settings import VARIANT_TITLES, Settings
+from ui.settings import Settings
 
 GRID_STEPS = (32, 16, 8, 4)
 CONSISTENCY_PAIRS = 100
@@ -99,16 +99,16 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
                     index,
                     progress=progress,
                 ),
-                f"Computing the {VARIANT_TITLES[variant]} map…",
+                f"Computing the {net.title} map…",
             )
-        maps[f"{VARIANT_TITLES[variant]}: {net.categories[tracked[variant]]}"] = scores
+        maps[f"{net.title}: {net.categories[tracked[variant]]}"] = scores
         kept = float(scores.top1_kept.float().mean())
         column.html(
             f'<img class="score-map" src="{png_data_url(score_map_image(scores, settings.canvas, position))}" '
             f'alt="score map">'
         )
         column.caption(
-            f"{VARIANT_TITLES[variant]}: “{net.categories[tracked[variant]]}” stays first at {kept:.0%} of "
+            f"{net.title}: “{net.categories[tracked[variant]]}” stays first at {kept:.0%} of "
             f"{scores.top1_kept.numel()} positions; probability {float(scores.probability.min()):.2f} to "
             f"{float(scores.probability.max()):.2f}."
         )
@@ -142,11 +142,11 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
             lambda progress, net=net, index=tracked[variant]: scores_at(
                 *logits_and_scene(scene, net), points, index, progress=progress
             ),
-            f"Sweeping with the {VARIANT_TITLES[variant]} model…",
+            f"Sweeping with the {net.title} model…",
         )
-        traces[f"{VARIANT_TITLES[variant]}: {net.categories[tracked[variant]]}"] = probability.tolist()
-        top1s[VARIANT_TITLES[variant]] = [net.categories[i] for i in top1.tolist()]
-        flips.append(f"{VARIANT_TITLES[variant]} {flip_rate(top1):.1%}")
+        traces[f"{net.title}: {net.categories[tracked[variant]]}"] = probability.tolist()
+        top1s[net.title] = [net.categories[i] for i in top1.tolist()]
+        flips.append(f"{net.title} {flip_rate(top1):.1%}")
     st.markdown(
         f"**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
         f"{settings.canvas - 1}. How often one pixel of movement changes the top-1 class (flip rate, over "
@@ -176,10 +176,10 @@ def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Exports
         _, top1 = remembered(
             ("consistency", scene, variant, centre),
             lambda progress, net=net: scores_at(*logits_and_scene(scene, net), points, 0, progress=progress),
-            f"Shifting with the {VARIANT_TITLES[variant]} model…",
+            f"Shifting with the {net.title} model…",
         )
-        results.append(f"{VARIANT_TITLES[variant]} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
-        top1s[VARIANT_TITLES[variant]] = [net.categories[i] for i in top1.tolist()]
+        results.append(f"{net.title} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
+        top1s[net.title] = [net.categories[i] for i in top1.tolist()]
     st.markdown(
         f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
         f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(results)}. "

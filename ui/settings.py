@@ -6,11 +6,14 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from models import REGISTRY
+from models import REGISTRY, VARIANT_TITLES
+from models.lab_experiments import LAB_CONFIG, NEW_CLASSES
+from models.small_cnn import probe_layers
+from models.teaching import TEACHING, TEACHING_VARIANTS
 from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS
+from scene.shapes import default_style
 
-# Each architecture is shown twice: these are the two variants, in display order.
-VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}
+MODEL_LABELS = {name: spec.label for name, spec in REGISTRY.items()} | {TEACHING: "Teaching CNN (shapes, 64 px)"}
 
 
 @dataclass(frozen=True)
@@ -31,24 +34,36 @@ class Settings:
         return replace(self, layer="")
 
 
+def column_titles(model: str) -> dict[str, str]:
+    """The two columns of the view, variant -> title, in display order."""
+    if model == TEACHING:
+        return {variant: title for variant, (_, title, _) in TEACHING_VARIANTS.items()}
+    return VARIANT_TITLES
+
+
+def objects_for(model: str) -> tuple[str, ...]:
+    """What can be dragged in front of this model: photos for ImageNet models, shapes for the teaching CNN."""
+    return NEW_CLASSES if model == TEACHING else OBJECTS
+
+
 def settings_ui() -> Settings:
     """Draw the sidebar and return the current choices.
 
     A link may name the model (`?model=resnet18`); it is the starting choice of a new session.
     """
-    if st.query_params.get("model") in REGISTRY:
+    if st.query_params.get("model") in MODEL_LABELS:
         st.session_state.setdefault("model", st.query_params["model"])
     with st.sidebar:
         st.header("Model")
         model = st.selectbox(
             "Architecture",
-            list(REGISTRY),
-            format_func=lambda name: REGISTRY[name].label,
+            list(MODEL_LABELS),
+            format_func=MODEL_LABELS.get,
             key="model",
-            help="Shown twice: with ImageNet-pretrained weights, and as its scratch twin "
-            "(the same architecture with random weights).",
+            help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
+            "architecture with random weights). The teaching CNN is shown as trained in the CNN lab's experiment.",
         )
-        layers = REGISTRY[model].layers
+        layers = probe_layers(LAB_CONFIG) if model == TEACHING else REGISTRY[model].layers
         layer = st.selectbox(
             "Layer for the feature maps",
             layers,
@@ -57,6 +72,11 @@ def settings_ui() -> Settings:
             help="Early layers are near the pixels; later ones see more of the image, more coarsely.",
         )
         st.header("Scene")
+        if model == TEACHING:  # the scene the teaching CNNs were trained on: shapes on black, 64 px
+            obj = st.selectbox("Shape", NEW_CLASSES, key="shape")
+            canvas = LAB_CONFIG.canvas
+            st.caption(f"On black, {canvas} × {canvas} px: the teaching CNNs' training scene.")
+            return Settings(model, layer, obj, default_style(canvas).size, "black", canvas)
         obj = st.selectbox("Object", OBJECTS, key="object")
         background = st.selectbox("Background", BACKGROUNDS, key="background")
         canvas = st.selectbox(

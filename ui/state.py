@@ -14,9 +14,10 @@ MAX_PATH_POINTS = 2000
 
 
 def init_state(canvas: int) -> None:
-    """Set every session key this app uses, once per session."""
-    st.session_state.setdefault("x", canvas // 2)
-    st.session_state.setdefault("y", canvas // 2)
+    """Set every session key this app uses, once per session; a new canvas size starts at its centre."""
+    if st.session_state.get("position_canvas") != canvas:
+        st.session_state.position_canvas = canvas
+        st.session_state.x = st.session_state.y = canvas // 2
     st.session_state.setdefault("ack", 0)  # sequence number of the last browser position used
     st.session_state.setdefault("path", [])  # [{"x", "y", variant: probability of its tracked class}]
     st.session_state.setdefault("tracked", {})  # variant -> class index whose probability the path follows
