@@ -125,7 +125,7 @@ def measurements(at: AppTest) -> str:
     return next(element.proto.body for element in at.get("html") if "measurements-panel" in element.proto.body)
 
 
-def test_measurements_compare_against_the_reference_and_wait_for_the_release(monkeypatch, tmp_path):
+def test_measurements_compare_against_the_reference_and_wait_for_the_release_unless_live(monkeypatch, tmp_path):
     at = start_app(monkeypatch, tmp_path)
     assert "moved by Δx = 0, Δy = 0 px" in measurements(at)
     assert "Baseline for similarity: the coffee" in measurements(at)
@@ -136,6 +136,9 @@ def test_measurements_compare_against_the_reference_and_wait_for_the_release(mon
     table = measurements(at)
     assert "moved by Δx = 32, Δy = 0 px" in table
     assert "(+1.00, +0.00)" in table  # Δ/s at the stride-32 last layer
+    at.toggle(key="live_measurements").set_value(True).run()
+    drag_to(at, 150, 112, seq=3)  # mouse button down, but measured live now
+    assert "moved by Δx = 38, Δy = 0 px" in measurements(at)
     assert table.count("<tr>") == 1 + len(REGISTRY["mobilenet_v2"].layers)  # header + one row per probe layer
 
 

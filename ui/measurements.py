@@ -52,14 +52,22 @@ def measurements_panel(
     position: tuple[int, int],
     dragging: bool,
 ) -> list[Measurements]:
-    """The measurements between the reference position and now, redone whenever the object rests;
-    returns every measurement since the reference was pinned, the newest last.
+    """The measurements between the reference position and now, redone whenever the object rests,
+    and on every drag event too when the user asks for it; returns every measurement since the
+    reference was pinned, the newest last.
 
-    While the mouse button is down the last measurements stay on screen unchanged (an unchanged
-    element costs the browser nothing), so the drag itself stays fast; they are redone on release.
+    By default, while the mouse button is down the last measurements stay on screen unchanged (an
+    unchanged element costs the browser nothing): redoing them on every event cost about 40 ms on
+    the server and 100 ms in all per update with MobileNetV2 (measured: 4.6 -> 3.3 updates/s).
     """
+    live = st.toggle(
+        "Update the measurements during the drag too (slower updates)",
+        key="live_measurements",
+        help="Off: the measurements below are redone whenever the object rests (release, arrow key, typed "
+        "position). On: on every drag event as well, which makes every update slower.",
+    )
     history = st.session_state.measured
-    if not dragging or not history:
+    if live or not dragging or not history:
         latest = measure(settings, loaded, outputs, position)
         if history and (history[-1].position, history[-1].layer) == (latest.position, latest.layer):
             history.pop()
