@@ -87,3 +87,15 @@ def test_download_holds_the_data_and_figures_of_what_is_shown(app_page: Page):
     shifts = list(csv.DictReader(io.StringIO(archive.read("feature_shift.csv").decode())))
     assert [row["x"] for row in shifts if row["model"] == "scratch"] == ["112", "122", "132", "142"]
     assert archive.read("feature_shift.png").startswith(b"\x89PNG")
+
+
+def test_training_in_the_lab_can_be_stopped_and_keeps_what_it_learnt(app_page: Page):
+    app_page.get_by_role("link", name="CNN lab").click()
+    app_page.get_by_text("Build and train your own").wait_for(timeout=60_000)
+    for label in ("Training objects per class", "Epochs"):  # the longest training the page allows
+        app_page.get_by_role("slider", name=label).press("End")
+    app_page.get_by_role("button", name="Train", exact=True).click()
+    app_page.get_by_text(re.compile(r"Epoch 2, loss")).wait_for(timeout=60_000)
+    app_page.get_by_role("button", name="Stop", exact=True).click()
+    expect(app_page.get_by_text(re.compile(r"Your model \(stopped after \d+ steps"))).to_be_visible(timeout=60_000)
+    expect(app_page.get_by_role("button", name=re.compile("Download the weights"))).to_be_visible()
