@@ -1,7 +1,8 @@
 """The shipped teaching CNNs in the drag view, as the same `Network` the ImageNet models are.
 
-The two columns are the Biscione & Bowers contrast: both were taught the same five shapes with
-every training object at one location; one had first learnt other shapes all over the canvas.
+The two columns are the Biscione & Bowers contrast: both were taught the same ten shapes and
+letters with every training object at one location; one had first learnt ten other classes all
+over the canvas.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ TEACHING_VARIANTS = MappingProxyType(
         "pretrained": (
             "transferred",
             "Pretrained elsewhere, taught at one spot",
-            "first trained on five other shapes all over the canvas; then its last layer learnt these "
-            "shapes at one location",
+            "first trained on ten other shapes and letters all over the canvas; then its last layer learnt "
+            "these at one location",
         ),
         "scratch": ("scratch", "From scratch, taught at one spot", "trained from scratch at one location"),
     }

@@ -111,7 +111,8 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
     header = (
         f"<p><b>Measured between the reference position</b> (x = {x0}, y = {y0}, where the path began) "
         f"<b>and the object's position</b> (x = {x}, y = {y}: moved by Δx = {dx}, Δy = {dy} px). "
-        f"Baseline for similarity: the {latest.other} at the reference position. Updated whenever the object rests. "
+        f"Baseline for similarity: the {latest.other} at the reference position. Updated whenever the object rests "
+        "(and during a drag, when asked for above). "
         "⚠: the shift is not a whole number of cells at that layer, so part of the error is aliasing.</p>"
     )
     blocks = []
@@ -130,12 +131,16 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
     )
 
 
+def series_label(net: Network) -> str:
+    return f"{net.title} ({net.spec.label})"
+
+
 def shift_points(history: list[Measurements], loaded: dict[str, Network], axis: int) -> dict[str, list]:
     """Per model, (expected, measured) shift in cells along axis 0 (x) or 1 (y) of the chosen
     layer, for every resting position measured since the reference was pinned."""
     layer = history[-1].layer
     return {
-        f"{net.title} ({net.spec.label})": [
+        series_label(net): [
             (m.reports[variant][layer].expected_cells[axis], m.shifts[variant][axis])
             for m in history
             if m.layer == layer and variant in m.shifts
@@ -219,7 +224,7 @@ def measurement_exports(history: list[Measurements], loaded: dict[str, Network])
 def shift_plots_html(history: list[Measurements], loaded: dict[str, Network]) -> str:
     """Measured against expected shift of the chosen layer, horizontally and vertically."""
     layer = history[-1].layer
-    labels = list(shift_points(history, loaded, 0))
+    labels = [series_label(net) for net in loaded.values()]
     plots = "".join(
         shift_svg(shift_points(history, loaded, axis), f"{name} shift of {layer} (cells)")
         for axis, name in enumerate(("horizontal", "vertical"))

@@ -57,9 +57,8 @@ def record_path(settings: Settings, x: int, y: int, logits: dict[str, torch.Tens
     Each model tracks the class it ranked first where the path began. A new scene starts a new
     path; changing only the layer keeps it.
     """
-    scene = (settings.model, settings.object, settings.object_size, settings.background, settings.canvas)
-    if st.session_state.path_scene != scene:
-        st.session_state.path_scene = scene
+    if st.session_state.path_scene != settings.scene:
+        st.session_state.path_scene = settings.scene
         reset_path()
     tracked = st.session_state.tracked
     for variant, variant_logits in logits.items():
