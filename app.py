@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from models.teaching import TEACHING
 from ui import resources
 from ui.lab_view import lab_page
 from ui.live_view import live_view
@@ -37,17 +38,25 @@ def main() -> None:
 
 
 def drag_page() -> None:
-    """ImageNet models and their scratch twins, live under the dragged object."""
+    """Two models side by side, live under the dragged object."""
     settings = settings_ui()
     init_state(settings.canvas)
     score_map_controls(settings)
     st.title("Shift Lab", anchor=False)
     st.markdown(
         "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
-        "feature maps move with it and whether the class scores stay put, for an ImageNet-pretrained "
-        "network and for its **scratch twin**: the same architecture with random weights."
+        "feature maps move with it and whether the class scores stay put, " + COMPARED.get(settings.model, COMPARED[""])
     )
     live_view(settings)
+
+
+# What the two columns compare, in the intro's words: by model family ("" = an ImageNet model).
+COMPARED = {
+    "": "for an ImageNet-pretrained network and for its **scratch twin**: the same architecture with random weights.",
+    TEACHING: "for two small CNNs taught ten shapes and letters at **one spot** (left of centre): one had first "
+    "learnt ten other classes **all over the canvas**, the other learnt from scratch. Which still knows a "
+    "shape elsewhere?",
+}
 
 
 main()

@@ -213,6 +213,7 @@ def test_the_teaching_cnns_show_in_the_drag_view_and_only_the_pretrained_one_gen
     assert not at.exception, at.exception
     assert [s.value for s in at.subheader][1:] == [title for _, title, _ in TEACHING_VARIANTS.values()]
     assert (at.session_state.x, at.session_state.y) == (32, 32)  # the 64-px canvas starts at its centre
+    assert "learnt from scratch" in at.markdown[0].value  # the intro says what the columns compare
     drag_to(at, 20, 44, seq=1, dragging=False)
     assert "Baseline for similarity: the" in measurements(at)
     at.selectbox(key="score_map_step").set_value(8).run()

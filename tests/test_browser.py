@@ -98,4 +98,5 @@ def test_training_in_the_lab_can_be_stopped_and_keeps_what_it_learnt(app_page: P
     app_page.get_by_text(re.compile(r"Epoch 2, loss")).wait_for(timeout=60_000)
     app_page.get_by_role("button", name="Stop", exact=True).click()
     expect(app_page.get_by_text(re.compile(r"Your model \(stopped after \d+ steps"))).to_be_visible(timeout=60_000)
-    expect(app_page.get_by_role("button", name=re.compile("Download the weights"))).to_be_visible()
+    download = app_page.get_by_role("button", name=re.compile("Download the weights"))
+    expect(download).to_be_visible(timeout=60_000)  # after the model is tested at every position
