@@ -1,4 +1,5 @@
-"""A synthetic data set for the CNN lab: line drawings of 20 classes (10 shapes, 10 letters) on black.
+"""A synthetic data set for the CNN lab: line drawings of 20 classes (10 shapes, 10 letters) on black,
+and as many random "doodle" classes as wanted, for pretraining.
 
 Every object is drawn with Pillow from strokes given as data, with a random size, a small random
 rotation, a bright random colour and a random stroke width, then placed with its centre at (x, y)
@@ -12,6 +13,7 @@ from __future__ import annotations
 import colorsys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from math import cos, pi, sin
 from types import MappingProxyType
 from typing import NamedTuple
@@ -68,6 +70,43 @@ _STROKES: Mapping[str, tuple[Stroke, ...]] = MappingProxyType(
 
 CLASS_NAMES: tuple[str, ...] = tuple(_STROKES)
 
+# Doodles: any number of further classes, each a few random strokes fixed by its number ("doodle 7").
+# Pretraining on many of them teaches features that are not tailored to a few classes (as ImageNet's
+# thousand classes do for real networks).
+DOODLE_PREFIX = "doodle "
+DOODLE_STROKES = (1, 3)  # strokes per doodle, fewest and most
+DOODLE_POINTS = (2, 4)  # points per stroke, fewest and most
+DOODLE_SEED = 7_919  # doodle k is drawn from seed DOODLE_SEED + k
+
+
+def doodle_classes(count: int) -> tuple[str, ...]:
+    """Names of the first `count` doodle classes: "doodle 0", "doodle 1", …"""
+    return tuple(f"{DOODLE_PREFIX}{k}" for k in range(count))
+
+
+@lru_cache(maxsize=4096)
+def _doodle_strokes(number: int) -> tuple[Stroke, ...]:
+    """Doodle `number`'s strokes: polylines through random points, centred and scaled to reach radius 0.9
+    (as far out as the named classes go), so that no doodle is a speck."""
+    generator = torch.Generator().manual_seed(DOODLE_SEED + number)
+    strokes = torch.randint(DOODLE_STROKES[0], DOODLE_STROKES[1] + 1, (1,), generator=generator).item()
+    lengths = torch.randint(DOODLE_POINTS[0], DOODLE_POINTS[1] + 1, (strokes,), generator=generator).tolist()
+    points = torch.rand(sum(lengths), 2, generator=generator, dtype=torch.float64) * 2 - 1  # (P, 2) as (x, y)
+    points -= (points.amax(dim=0) + points.amin(dim=0)) / 2  # centre the bounding box
+    points *= 0.9 / points.norm(dim=1).max()
+    return tuple(tuple(map(tuple, stroke.tolist())) for stroke in points.split(lengths))
+
+
+def strokes_of(name: str) -> tuple[Stroke, ...]:
+    """The strokes of a named class (`CLASS_NAMES`) or of a doodle ("doodle 7")."""
+    if name in _STROKES:
+        return _STROKES[name]
+    number = name.removeprefix(DOODLE_PREFIX)
+    if name.startswith(DOODLE_PREFIX) and number.isdecimal():
+        return _doodle_strokes(int(number))
+    raise ValueError(f"unknown shape {name!r}; choose one of {', '.join(CLASS_NAMES)} or a doodle ('doodle 7')")
+
+
 # Sizes and strokes relative to the canvas and the object, so that every canvas size looks alike.
 SIZE_RANGE = (0.25, 0.375)  # object side, as a fraction of the canvas side
 STROKE_RANGE = (0.07, 0.14)  # line width, as a fraction of the object side
@@ -105,15 +144,14 @@ def random_styles(count: int, canvas: int, generator: torch.Generator) -> list[S
 
 
 def draw_shape(name: str, style: Style) -> Image.Image:
-    """RGBA sprite, style.size × style.size: the class's strokes on a transparent square."""
-    if name not in _STROKES:
-        raise ValueError(f"unknown shape {name!r}; choose one of {', '.join(CLASS_NAMES)}")
+    """RGBA sprite, style.size × style.size: the class's strokes (see `strokes_of`) on a transparent square."""
+    strokes = strokes_of(name)
     big = style.size * _SUPERSAMPLE
     half = big / 2
     scale = half - style.stroke * _SUPERSAMPLE / 2  # keep the outer half of the line inside the square
     sprite = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     draw = ImageDraw.Draw(sprite)
-    for stroke in _STROKES[name]:
+    for stroke in strokes:
         points = [(half + scale * x, half + scale * y) for x, y in stroke]
         draw.line(points, fill=(*style.colour, 255), width=round(style.stroke * _SUPERSAMPLE), joint="curve")
     sprite = sprite.rotate(style.rotation, resample=Image.Resampling.BICUBIC)

@@ -3,7 +3,8 @@
     python -m scripts.train_teaching_models
 
 Writes <name>.pt (state_dict) and <name>.json (SmallCNNConfig) for:
-  pretrained   the other classes moved all over the canvas: the starting point of presets (b) and (c)
+  pretrained   the other classes (ten shapes and letters, 90 doodles) moved all over the canvas: the
+               starting point of presets (b) and (c)
   scratch      preset (a): the new classes at one location, from random weights
   transferred  preset (b): the pretrained model, last layer trained on the new classes at one location
   fine_tuned   preset (c): the pretrained model, whole network fine-tuned at one location
@@ -27,8 +28,9 @@ def main() -> None:
     TEACHING_MODELS.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     pretrained, _ = train_recipe(PRETRAINING)
+    seconds = time.perf_counter() - start
     _, at, far = evaluate(pretrained, PRETRAINING.classes)
-    print(f"pretrained: {time.perf_counter() - start:.0f} s, its own classes {at:.0%} at / {far:.0%} far")
+    print(f"pretrained: {seconds:.0f} s, its own classes {at:.0%} at / {far:.0%} far")
     save_model(pretrained, TEACHING_MODELS / "pretrained.pt")
     for preset, name in PRESET_FILES:
         result = run_preset(preset, pretrained)

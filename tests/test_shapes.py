@@ -12,6 +12,7 @@ from scene.shapes import (
     SIZE_RANGE,
     Style,
     default_style,
+    doodle_classes,
     draw_shape,
     make_dataset,
     placeable_range,
@@ -33,8 +34,22 @@ def test_there_are_at_least_ten_distinct_classes_and_each_draws_something_differ
 
 
 def test_unknown_shape_is_refused_in_plain_words():
-    with pytest.raises(ValueError, match="unknown shape 'blob'"):
-        draw_shape("blob", default_style(CANVAS))
+    for name in ("blob", "doodle", "doodle x", "doodle -1"):
+        with pytest.raises(ValueError, match=f"unknown shape '{name}'"):
+            draw_shape(name, default_style(CANVAS))
+
+
+def test_doodles_are_drawn_alike_every_time_unlike_each_other_and_as_large_as_the_named_classes():
+    style = default_style(CANVAS)
+    names = doodle_classes(30)
+    assert names[:2] == ("doodle 0", "doodle 1") and not set(names) & set(CLASS_NAMES)
+    alphas = {name: np.asarray(draw_shape(name, style))[:, :, 3] for name in names}  # (size, size) each
+    assert all(np.array_equal(alphas[name], np.asarray(draw_shape(name, style))[:, :, 3]) for name in names)
+    for a, b in combinations(names, 2):
+        assert np.abs(alphas[a].astype(int) - alphas[b]).sum() > 0, (a, b)
+    for alpha in alphas.values():  # scaled to reach the edge of the drawing, as the named classes do
+        rows, cols = np.nonzero(alpha > 127)
+        assert max(np.ptp(rows), np.ptp(cols)) >= style.size / 2
 
 
 def test_a_symmetric_shape_is_drawn_centred_on_the_asked_position():
