@@ -6,10 +6,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench
+.PHONY: run class offline test bench
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py
+
+# Where there is internet: download, verify and cache the pretrained weights so the app works offline.
+# Optional: MODELS="resnet18 vgg11" (default: all), TO=/media/usb/weights (copy them there for another machine).
+offline: $(VENV)/.runtime
+	$(PY) -m scripts.prepare_offline $(MODELS) $(if $(TO),--to "$(TO)")
+
+# For a class: listen on every network interface, so students open the "Network URL" it prints.
+class: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.address=0.0.0.0 --server.port=8501
 
 test: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m ruff check .
@@ -19,6 +28,7 @@ bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.drag_latency
 	$(PY) -m benchmarks.score_map_throughput
 	$(PY) -m benchmarks.lab_training
+	$(PY) -m benchmarks.load_test
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -10,15 +10,17 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from models.teaching import TEACHING
 from ui import resources
+from ui.families import families
 from ui.lab_view import lab_page
+from ui.lessons import lesson_panel, lesson_ui, open_link
 from ui.live_view import live_view
-from ui.score_map_view import score_map_controls
+from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
 from ui.state import init_state
 
 PAGE_CSS = Path(__file__).parent / "ui" / "page.css"
+LARGE_TEXT_PX = 21  # the root font size of the large-text option (Streamlit's is 16); every rem grows with it
 
 # One intra-op thread per forward pass: sessions, and the two models of one view, run in
 # parallel threads instead, which on two cores halves the time of a drag update (measured) and
@@ -29,6 +31,9 @@ torch.set_num_threads(1)
 def main() -> None:
     st.set_page_config(page_title="Shift Lab", page_icon=":material/open_with:", layout="wide")
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
+    with st.sidebar:
+        if st.toggle("Large text", key="large_text", help="For a projector at the back of a room: all text larger."):
+            st.html(f"<style>html {{ font-size: {LARGE_TEXT_PX}px; }}</style>")
     resources.trace_architectures()
     pages = [
         st.Page(drag_page, title="Drag view", icon=":material/open_with:", default=True),
@@ -39,24 +44,21 @@ def main() -> None:
 
 def drag_page() -> None:
     """Two models side by side, live under the dragged object."""
+    open_link()
+    lesson = lesson_ui()
     settings = settings_ui()
     init_state(settings.canvas)
     score_map_controls(settings)
     st.title("Shift Lab", anchor=False)
-    st.markdown(
-        "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
-        "feature maps move with it and whether the class scores stay put, " + COMPARED.get(settings.model, COMPARED[""])
-    )
+    if lesson is None:
+        st.markdown(
+            "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
+            "feature maps move with it and whether the class scores stay put, " + families()[settings.model].intro
+        )
+    else:  # in its place, so that the view still fits a projector's screen
+        lesson_panel(lesson)
+    compute_requests(settings)
     live_view(settings)
-
-
-# What the two columns compare, in the intro's words: by model family ("" = an ImageNet model).
-COMPARED = {
-    "": "for an ImageNet-pretrained network and for its **scratch twin**: the same architecture with random weights.",
-    TEACHING: "for two small CNNs taught ten shapes and letters at **one spot** (left of centre): one had first "
-    "learnt ten other classes **all over the canvas**, the other learnt from scratch. Which still knows a "
-    "shape elsewhere?",
-}
 
 
 main()

@@ -1,8 +1,8 @@
 """The shipped teaching CNNs in the drag view, as the same `Network` the ImageNet models are.
 
 The two columns are the Biscione & Bowers contrast: both were taught the same ten shapes and
-letters with every training object at one location; one had first learnt ten other classes all
-over the canvas.
+letters with every training object at one location; one had first learnt 100 other classes (shapes,
+letters and random doodles) all over the canvas.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ TEACHING_VARIANTS = MappingProxyType(
         "pretrained": (
             "transferred",
             "Pretrained elsewhere, taught at one spot",
-            "first trained on ten other shapes and letters all over the canvas; then its last layer learnt "
-            "these at one location",
+            "first trained on 100 other classes (shapes, letters, doodles) all over the canvas; then its last "
+            "layer learnt these at one location",
         ),
         "scratch": ("scratch", "From scratch, taught at one spot", "trained from scratch at one location"),
     }
@@ -53,20 +53,25 @@ def teaching_spec(config: SmallCNNConfig) -> ModelSpec:
     return ModelSpec(TEACHING, f"teaching CNN, {config.depth} blocks", probe_layers(config))
 
 
-def load_teaching_network(variant: str) -> Network:
-    """A shipped teaching model as a Network (its images are used as they are: mean 0, std 1)."""
-    file_name, title, source = TEACHING_VARIANTS[variant]
-    model = load_teaching_model(file_name).eval().requires_grad_(False)
+def small_cnn_network(model: SmallCNN, variant: str, title: str, source: str) -> Network:
+    """A small CNN taught NEW_CLASSES as a Network (its images are used as they are: mean 0, std 1).
+    The model is put in eval mode and no longer learns."""
     return Network(
         spec=teaching_spec(model.config),
         variant=variant,
         title=title,
         source=source,
-        extractor=BlockOutputs(model),
+        extractor=BlockOutputs(model.eval().requires_grad_(False)),
         categories=NEW_CLASSES,
         mean=(0.0, 0.0, 0.0),
         std=(1.0, 1.0, 1.0),
     )
+
+
+def load_teaching_network(variant: str) -> Network:
+    """A shipped teaching model as a Network."""
+    file_name, title, source = TEACHING_VARIANTS[variant]
+    return small_cnn_network(load_teaching_model(file_name), variant, title, source)
 
 
 def block_strides(config: SmallCNNConfig) -> dict[str, int]:

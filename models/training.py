@@ -150,8 +150,13 @@ def load_weights(model: nn.Module, source: Path | BinaryIO) -> None:
     name = source.name if isinstance(source, Path) else "the file"
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch.load raises many kinds for a damaged or foreign file
-        raise ModelFileError(f"{name} is not a readable model file ({type(error).__name__}: {error})") from error
+    except Exception as error:  # many kinds for a damaged or foreign file. Only the type is shown: torch's
+        # own text is a page long and tells how to load the file with weights_only=False, i.e. unsafely.
+        raise ModelFileError(
+            f"{name} is not a readable model file: it is damaged or cut short, or holds more than a model's weights "
+            "(anything that could run code is refused, never run). Use a .pt file downloaded from this lab "
+            f"({type(error).__name__})."
+        ) from error
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ModelFileError(f"{name} does not hold a model's weights (a state_dict of tensors)")
     expected = model.state_dict()

@@ -3,11 +3,13 @@ torchvision's own download (cached by torch hub, so it works offline once fetche
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 from torch import nn
-from torchvision.models import WeightsEnum, get_model
+from torchvision.models import WeightsEnum, get_model, get_model_weights
 
 from .registry import ModelSpec
 
@@ -16,6 +18,14 @@ WEIGHTS_DIR_ENV = "SHIFTLAB_WEIGHTS_DIR"
 # torch's random generator is one per process. App sessions run in threads, so seeded
 # builds take turns; otherwise two scratch twins built at once would mix their streams.
 _RNG_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class OfflineWeights:
+    """A file that pretrained weights would load from with no network: found, not yet read."""
+
+    path: Path
+    origin: str  # plain words: "weights folder" or "torchvision's cache"
 
 
 class WeightsUnavailable(Exception):
@@ -28,12 +38,29 @@ def weights_dir() -> Path:
     return Path(os.environ.get(WEIGHTS_DIR_ENV) or Path(__file__).resolve().parents[1] / "weights")
 
 
-def build(name: str, seed: int = 0, weights: WeightsEnum | None = None) -> nn.Module:
+def offline_weights(name: str, folder: Path) -> OfflineWeights | None:
+    """Where `load_pretrained` would find `name`'s weights without network, in its order:
+    `folder/<name>.pth`, else torch hub's cached copy of torchvision's default checkpoint; None if
+    neither exists. Only looks for the files, so a model list can ask for every model at once;
+    whether they load is found out when they do (`make offline` checks that ahead of a class)."""
+    path = folder / f"{name}.pth"
+    if path.is_file():
+        return OfflineWeights(path, "weights folder")
+    cached = hub_checkpoint(get_model_weights(name).DEFAULT)
+    return OfflineWeights(cached, "torchvision's cache") if cached.is_file() else None
+
+
+def hub_checkpoint(weights: WeightsEnum) -> Path:
+    """The file torch hub keeps `weights` in once downloaded (named as load_state_dict_from_url names it)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
+
+
+def build(name: str, seed: int = 0) -> nn.Module:
     """Run torchvision's builder under a private RNG seeded with `seed`: the same seed gives
     the same random initialisation, and the caller's random stream is left as it was."""
     with _RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)  # CPU only, like the fork: GPU streams stay untouched
-        return get_model(name, weights=weights)
+        return get_model(name)
 
 
 def load_pretrained(spec: ModelSpec, weights: WeightsEnum, folder: Path, allow_download: bool) -> tuple[nn.Module, str]:
@@ -44,12 +71,24 @@ def load_pretrained(spec: ModelSpec, weights: WeightsEnum, folder: Path, allow_d
         return _load_file(spec, path), f"ImageNet weights from {path}"
     if not allow_download:
         raise _missing(spec, folder, f"there is no {path} and downloading is switched off")
+    return _load_torchvision(spec, weights, folder), f"torchvision ImageNet weights ({weights.name})"
+
+
+def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, folder: Path) -> nn.Module:
+    """torchvision's checkpoint, read from torch hub's cache, downloaded there first (hash checked)
+    if missing. Not through get_model(name, weights=...): torch hub reads the cached file with full
+    unpickling by default, so a file planted in the cache would run code; here weights_only=True."""
+    cached = hub_checkpoint(weights)
     try:
-        model = build(spec.name, weights=weights)
-    except (OSError, RuntimeError) as exc:  # no network (URLError is an OSError), or a bad download
-        reason = f"there is no {path} and torchvision could not download them: {_gist(exc)}"
+        model = build(spec.name)
+        model.load_state_dict(weights.get_state_dict(check_hash=True, weights_only=True), strict=True)
+    except Exception as exc:  # no network (URLError), a cut download, a hash mismatch, a damaged cached file, ...
+        if cached.is_file():
+            reason = f"torchvision's cached copy {cached} cannot be used ({_gist(exc)}); delete it to download it again"
+        else:
+            reason = f"there is no {folder / f'{spec.name}.pth'} and torchvision could not download them: {_gist(exc)}"
         raise _missing(spec, folder, reason) from exc
-    return model, f"torchvision ImageNet weights ({weights.name})"
+    return model
 
 
 def _load_file(spec: ModelSpec, path: Path) -> nn.Module:

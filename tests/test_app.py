@@ -6,15 +6,24 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import REGISTRY, WEIGHTS_DIR_ENV
+from models.lab_experiments import LAB_CONFIG
+from models.small_cnn import build_small_cnn
 from models.teaching import TEACHING_VARIANTS
 from ui.export import zip_bytes
+from ui.families import LAB_COLUMNS, LabModel
+from ui.lessons import LESSONS
+from ui.notes import NOTES
 from ui.state import CANVAS_KEY
+from ui.uploads import UPLOAD_PREFIX, UPLOADS_KEPT
+
+from .upload_corpus import upload_corpus
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -53,12 +62,17 @@ def captions(at: AppTest) -> str:
     return "\n".join(c.value for c in at.caption)
 
 
+def sources(at: AppTest) -> str:
+    """Where each model's weights came from: the tooltip of its column's title."""
+    return "\n".join(s.proto.help for s in at.subheader)
+
+
 def test_app_opens_offline_without_weights_and_says_what_to_do(monkeypatch, tmp_path):
     at = start_app(monkeypatch, tmp_path)
     warnings = " ".join(w.value for w in at.warning)
     assert "no pretrained weights" in warnings.lower()
     assert str(tmp_path) in warnings
-    assert "random initialisation" in captions(at)  # the scratch twin still works
+    assert "random initialisation" in sources(at)  # the scratch twin still works
     assert "top5-row" in html(at)  # its top-5 bars
 
 
@@ -108,7 +122,7 @@ def test_every_registry_model_runs_in_the_app_as_its_scratch_twin(monkeypatch, t
     at.query_params["model"] = model
     at.run()
     assert not at.exception, at.exception
-    assert f"{REGISTRY[model].label}: random initialisation" in captions(at)
+    assert f"{REGISTRY[model].label}: random initialisation" in sources(at)
     drag_to(at, 20, 200, seq=1)
     assert "object at x = 20, y = 200" in captions(at)
 
@@ -168,6 +182,15 @@ def test_score_maps_are_computed_on_request_and_follow_the_object(monkeypatch, t
     assert len(moved) == len(maps) == 1 and moved != maps  # the ring moved with the object
 
 
+def test_grid_steps_too_fine_for_a_large_canvas_are_not_offered(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="score_map_step").set_value(4).run()
+    at.selectbox(key="canvas").set_value(448).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="score_map_step").options == ["32", "16", "8"]  # 4 px would be 112 × 112 positions
+    assert at.selectbox(key="score_map_step").value == 16
+
+
 def test_one_pixel_sweep_reports_each_models_flip_rate(monkeypatch, tmp_path):
     at = start_app(monkeypatch, tmp_path)
     at.button(key="compute_sweep").click().run()
@@ -220,3 +243,129 @@ def test_the_teaching_cnns_show_in_the_drag_view_and_only_the_pretrained_one_gen
     at.button(key="compute_score_maps").click().run()
     kept = [float(re.search(r"stays first at (\d+)%", c.value)[1]) for c in at.caption if "stays first at" in c.value]
     assert len(kept) == 2 and kept[0] > kept[1] + 30, kept  # pretrained elsewhere vs from scratch, 8 × 8 grid
+
+
+def test_a_model_trained_in_the_lab_is_offered_in_the_drag_view_beside_its_untrained_twin(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    lab = LabModel(build_small_cnn(replace(LAB_CONFIG, canvas=48), seed=3), "one location", finished=True)
+    at.session_state["lab_model"] = lab
+    at.run()
+    assert at.selectbox(key="model").options[-1] == "Your CNN lab model (objects at: one location)"
+    at.selectbox(key="model").set_value(lab.name).run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][1:] == list(LAB_COLUMNS.values())
+    assert (at.session_state.x, at.session_state.y) == (24, 24)  # its own 48-px canvas, from the centre
+    assert "your model from the CNN lab" in at.markdown[0].value
+    drag_to(at, 10, 30, seq=1, dragging=False)
+    assert "Baseline for similarity: the" in measurements(at)
+    newer = LabModel(lab.model, None, finished=True)
+    at.session_state["lab_model"] = newer  # a newer model replaces it (by loading a file, here)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="model").options[-1] == "Your CNN lab model (weights from a file)"
+    assert at.selectbox(key="model").value == newer.name
+
+
+def test_every_file_of_the_upload_corpus_becomes_the_object_or_is_refused_with_a_message(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    for name, (data, accepted) in upload_corpus().items():
+        before = at.session_state.object
+        at.file_uploader(key="object_upload").set_value((f"{name}.png", data, "image/png")).run()
+        assert not at.exception, (name, at.exception)
+        errors = [e.value for e in at.error]
+        if accepted:
+            assert at.session_state.object.startswith(UPLOAD_PREFIX) and not errors, (name, errors)
+            assert at.selectbox(key="object").value == at.session_state.object
+            assert f"{name}.png (yours)" in at.selectbox(key="object").options
+        else:
+            assert at.session_state.object == before, name  # the previous object stays
+            assert len(errors) == 1 and f"“{name}.png” was not used" in errors[0], (name, errors)
+    assert len(at.session_state["uploads"]) == UPLOADS_KEPT  # only the last few are kept
+
+
+def test_a_link_opens_the_exact_view_and_the_url_follows_the_view(monkeypatch, tmp_path):
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    link = {"model": "resnet18", "layer": "layer1.1.relu_1", "object": "star", "background": "brick", "canvas": "320"}
+    for key, value in (link | {"size": "64", "x": "40", "y": "300"}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert (at.selectbox(key="model").value, at.selectbox(key="layer_resnet18").value) == ("resnet18", link["layer"])
+    assert (at.selectbox(key="object").value, at.selectbox(key="background").value) == ("star", "brick")
+    assert (at.selectbox(key="canvas").value, at.select_slider(key="object_size").value) == (320, 64)
+    assert "object at x = 40, y = 300" in captions(at)
+    drag_to(at, 100, 90, seq=1)
+    assert {key: at.query_params[key] for key in ("model", "layer", "x", "y")} == {
+        "model": "resnet18",
+        "layer": link["layer"],
+        "x": "100",
+        "y": "90",
+    }
+
+
+def test_a_link_with_wrong_values_opens_the_default_view(monkeypatch, tmp_path):
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {"model": "lab-123", "layer": "nope", "canvas": "9999", "x": "-5", "y": "abc"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="model").value == "mobilenet_v2" and at.selectbox(key="canvas").value == 224
+    assert "object at x = 112, y = 112" in captions(at)
+
+
+def test_the_model_list_says_which_pretrained_models_work_offline(monkeypatch, tmp_path):
+    (tmp_path / "squeezenet1_1.pth").write_bytes(b"")  # only its presence counts for the list
+    at = start_app(monkeypatch, tmp_path)
+    options = at.selectbox(key="model").options
+    assert "SqueezeNet 1.1 · ready offline" in options and "ResNet-18 · pretrained needs internet" in options
+
+
+@pytest.mark.parametrize("key", list(LESSONS))
+def test_each_lesson_opens_its_view_asks_and_explains(monkeypatch, tmp_path, key):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="lesson").set_value(key).run()
+    assert not at.exception, at.exception
+    lesson, view = LESSONS[key], LESSONS[key].view
+    assert at.selectbox(key="model").value == view["model"]
+    assert at.selectbox(key=f"layer_{view['model']}").value == view["layer"]
+    assert f"object at x = {view['x']}, y = {view['y']}" in captions(at)
+    panel = " ".join(m.value for m in at.markdown)
+    assert f"{lesson.title}.** Predict, then drag: {lesson.predict}" in panel and lesson.notice in panel
+    drag_to(at, int(view["x"]) + 8, int(view["y"]), seq=1, dragging=False)  # the lesson's view stays live
+    assert at.query_params["lesson"] == key
+
+
+def test_lessons_go_in_order_and_a_link_can_open_one(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    assert at.selectbox(key="lesson").value == "free"
+    at.selectbox(key="lesson").set_value(next(iter(LESSONS))).run()
+    for key in list(LESSONS)[1:]:
+        at.button(key="lesson_next").click().run()
+        assert at.session_state.lesson == key and not at.exception
+    assert "lesson_next" not in [b.key for b in at.button]  # the last lesson
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(tmp_path))
+    linked = AppTest.from_file(APP, default_timeout=120)
+    linked.query_params["lesson"] = "pooling"
+    linked.run()
+    assert linked.selectbox(key="canvas").value == 320 and linked.selectbox(key="object").value == "cat"
+
+
+def test_every_plot_has_a_note_on_how_to_read_it(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="score_map_step").set_value(32).run()
+    for button in ("compute_score_maps", "compute_sweep"):
+        at.button(key=button).click().run()
+    assert not at.exception, at.exception
+    shown = [m.value for m in at.markdown]
+    for topic in ("view", "path", "measurements", "score_maps", "sweep"):
+        assert NOTES[topic] in shown, topic
+
+
+def test_large_text_makes_every_text_larger(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    assert "font-size: 21px" not in html(at)
+    at.toggle(key="large_text").set_value(True).run()
+    assert not at.exception, at.exception
+    assert "html { font-size: 21px; }" in html(at)

@@ -9,10 +9,11 @@ import time
 import zipfile
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.conftest import app_env
 from tests.live_server import ROOT, launch_chromium, running_app
+from ui.lessons import LESSONS
 
 ARTIFACTS = ROOT / "test-artifacts"
 POSITION = re.compile(r"object at x = (\d+), y = (\d+)")
@@ -100,3 +101,38 @@ def test_training_in_the_lab_can_be_stopped_and_keeps_what_it_learnt(app_page: P
     expect(app_page.get_by_text(re.compile(r"Your model \(stopped after \d+ steps"))).to_be_visible(timeout=60_000)
     download = app_page.get_by_role("button", name=re.compile("Download the weights"))
     expect(download).to_be_visible(timeout=60_000)  # after the model is tested at every position
+
+
+def test_a_long_score_map_can_be_stopped_and_the_view_stays_live(app_page: Page):
+    app_page.get_by_test_id("stSelectbox").filter(has_text="Grid step").click()
+    app_page.get_by_role("option", name="4", exact=True).click()  # 56 × 56 positions: minutes per model
+    app_page.get_by_role("button", name="Compute score maps").click()
+    computing = app_page.get_by_text(re.compile("Computing the .* map"))
+    computing.wait_for(timeout=60_000)
+    app_page.get_by_role("button", name="Stop", exact=True).click()
+    expect(computing).to_have_count(0, timeout=30_000)
+    time.sleep(3)
+    expect(computing).to_have_count(0)  # withdrawn: it does not start again
+    canvas = app_page.locator(".drag-canvas canvas")
+    canvas.focus()
+    canvas.press("Shift+ArrowLeft")
+    app_page.get_by_text("object at x = 102, y = 112").first.wait_for(timeout=15_000)
+
+
+def test_each_lesson_fits_a_projector_screen(app_page: Page):
+    """At 1280 × 720, with the sidebar open, the scene, the feature maps and the class bars (and a
+    lesson's question) are all on screen without scrolling, in free exploration and in every
+    lesson; a screenshot of each is kept."""
+    app_page.set_viewport_size({"width": 1280, "height": 720})
+    base = app_page.url.split("?")[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    for number, (key, lesson) in enumerate({"free": None, **LESSONS}.items()):
+        app_page.goto(f"{base}?lesson={key}")
+        x, y = (lesson.view["x"], lesson.view["y"]) if lesson else (112, 112)
+        app_page.get_by_text(f"object at x = {x}, y = {y}").first.wait_for(timeout=90_000)
+        app_page.get_by_text(f"Lesson {number} of {len(LESSONS)}" if lesson else "Are convolutional").wait_for()
+        app_page.locator(".drag-canvas canvas").wait_for()  # drawn last: the whole view is there
+        app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden")  # the run has finished
+        app_page.screenshot(path=ARTIFACTS / f"lesson_{number}_{key}.png")
+        bottoms = [box["y"] + box["height"] for box in map(Locator.bounding_box, app_page.locator(".top5").all())]
+        assert bottoms and max(bottoms) <= 720, (key, bottoms)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import zipfile
 from dataclasses import replace
 
 import pytest
@@ -12,7 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from models import lab_experiments
 from models.small_cnn import SmallCNNConfig, build_small_cnn
+from ui.export import zip_bytes
 from ui.lab_view import shipped_pretrained
+from ui.notes import NOTES
 
 LAB = "from ui.lab_view import lab_page\nlab_page()"
 
@@ -130,3 +134,28 @@ def test_missing_shipped_models_are_explained_and_the_rest_of_the_lab_works(monk
         assert "Receptive field" in " ".join(c.value for c in at.caption)  # build and train still works
     finally:
         shipped_pretrained.clear()  # later tests load the real files again
+
+
+def test_the_download_holds_every_accuracy_map_and_the_training_curves(monkeypatch):
+    offered = []
+    monkeypatch.setattr("ui.lab_view.export_button", lambda files, name: offered.append(files))
+    lab = AppTest.from_string(LAB, default_timeout=300)
+    lab.run()
+    lab.slider(key="lab_per_class").set_value(20)
+    lab.slider(key="lab_epochs").set_value(1)
+    lab.button(key="lab_train").click().run()
+    assert not lab.exception, lab.exception
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(offered[-1])))
+    rows = {n: list(csv.DictReader(io.StringIO(archive.read(n).decode()))) for n in archive.namelist() if ".csv" in n}
+    model = lab.session_state.lab_model
+    cells = model.accuracy.accuracy.numel()
+    assert len(rows["experiment_accuracy.csv"]) == 3 * cells  # the three presets, on the same 64-px grid
+    assert [row["preset"] for row in rows["experiment_summary.csv"]] == [
+        r.title for r in lab_experiments.PRESETS.values()
+    ]
+    assert len(rows["your_model_accuracy.csv"]) == cells
+    assert len(rows["your_model_training.csv"]) == model.history[-1].total_steps
+    for figure in ("experiment_accuracy.png", "your_model_accuracy.png"):
+        assert archive.read(figure).startswith(b"\x89PNG")
+    shown = [m.value for m in lab.markdown]
+    assert NOTES["accuracy_maps"] in shown and NOTES["training"] in shown  # each plot says how to read it

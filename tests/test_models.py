@@ -219,3 +219,18 @@ def test_loading_models_while_another_thread_runs_forward_passes_is_safe() -> No
         assert dragging.result() > 0
     assert all(net(images)["logits"].shape == (1, 1000) for net in loaded)
     assert torch.nn.Module.__call__ is original_call
+
+
+def test_one_shared_network_called_from_many_sessions_at_once_gives_each_its_own_answer(scratch: Network) -> None:
+    """Sessions share one cached model and call it from their own threads: every call must get
+    what a call alone would get, with no trace of another session's input. Compared on the first
+    probe layer: a scratch twin's logits are almost the same for any input (facts, section 5)."""
+    layer = scratch.spec.layers[0]
+    images = [torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(k)) for k in range(8)]
+    alone = [scratch(image)[layer] for image in images]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda image: scratch(image)[layer], images * 3))
+    # Threads may add in another order (differences of ~1e-6); another session's image differs far more.
+    assert min(float((alone[i] - alone[j]).abs().max()) for i in range(8) for j in range(i)) > 0.1
+    for k, maps in enumerate(together):
+        torch.testing.assert_close(maps, alone[k % len(images)], atol=1e-5, rtol=0)

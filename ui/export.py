@@ -14,13 +14,19 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 
 import streamlit as st
+import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from PIL import Image
 
 from probes import ScoreMap
+from probes.accuracy_map import AccuracyMap
 from ui.figures import COLOUR_SCALE, TRACE_COLOURS
 
 Exports = dict[str, Callable[[], bytes]]
+# Accuracy maps by title, each with its training region (x_min, y_min, x_max, y_max of the object centres), if known.
+AccuracyMaps = dict[str, tuple[AccuracyMap, tuple[int, int, int, int] | None]]
 
 
 def export_button(files: Exports, name: str) -> None:
@@ -94,17 +100,40 @@ def shift_chart_png(points_by_axis: dict[str, dict[str, list[tuple[float, float]
 
 
 def score_maps_png(maps: dict[str, ScoreMap], canvas: int, position: tuple[int, int]) -> bytes:
-    """Each map in viridis over the canvas (pixels), with a colour bar; crosses where the class is
-    no longer first; a ring at the object's position."""
+    """Each map over the canvas, with crosses where the class is no longer first and a ring at the
+    object's position."""
     figure = Figure(figsize=(4.6 * len(maps), 4.2))
     for axes, (label, scores) in zip(figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True):
-        positions = scores.positions
-        half = (positions[1] - positions[0]) / 2 if len(positions) > 1 else canvas / 2
-        extent = (positions[0] - half, positions[-1] + half, positions[-1] + half, positions[0] - half)
-        shown = axes.imshow(scores.probability.numpy(), cmap=COLOUR_SCALE.lower(), vmin=0, vmax=1, extent=extent)
+        positions = _grid_image(axes, scores.probability, scores.positions, canvas, label, "probability")
         rows, cols = (~scores.top1_kept).nonzero(as_tuple=True)
         axes.scatter([positions[j] for j in cols], [positions[i] for i in rows], marker="x", color="black", s=12)
         axes.scatter(*position, s=160, facecolors="none", edgecolors="white", linewidths=2)
-        axes.set(title=label, xlabel="object centre x (px)", ylabel="object centre y (px)")
-        figure.colorbar(shown, ax=axes, label="probability", shrink=0.85)
     return png_bytes(figure)
+
+
+def accuracy_maps_png(maps: AccuracyMaps, canvas: int) -> bytes:
+    """Each accuracy map over the canvas, with its training region, when known, outlined in red."""
+    figure = Figure(figsize=(4.6 * len(maps), 4.2))
+    for axes, (label, (accuracy, box)) in zip(
+        figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True
+    ):
+        _grid_image(axes, accuracy.accuracy, accuracy.positions, canvas, label, "accuracy")
+        if box is not None:
+            x_min, y_min, x_max, y_max = box
+            axes.add_patch(
+                Rectangle((x_min - 2, y_min - 2), x_max - x_min + 4, y_max - y_min + 4, fill=False, color="red")
+            )
+    return png_bytes(figure)
+
+
+def _grid_image(
+    axes: Axes, values: torch.Tensor, positions: Sequence[int], canvas: int, title: str, value_label: str
+) -> Sequence[int]:
+    """values (N, N) in [0, 1] at the grid of object centres positions x positions, in viridis over
+    the canvas's pixel coordinates, with a colour bar; returns the positions."""
+    half = (positions[1] - positions[0]) / 2 if len(positions) > 1 else canvas / 2
+    extent = (positions[0] - half, positions[-1] + half, positions[-1] + half, positions[0] - half)
+    shown = axes.imshow(values.numpy(), cmap=COLOUR_SCALE.lower(), vmin=0, vmax=1, extent=extent)
+    axes.set(title=title, xlabel="object centre x (px)", ylabel="object centre y (px)")
+    axes.figure.colorbar(shown, ax=axes, label=value_label, shrink=0.85)
+    return positions

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass, field
 
 import streamlit as st
 import torch
 
 from models.lab_experiments import (
     FAR,
+    LAB_CONFIG,
     NEW_CLASSES,
     PRESETS,
     LabResult,
@@ -34,7 +34,10 @@ from models.small_cnn import (
 from models.training import ModelFileError, Progress, TrainSettings, load_weights, train
 from probes.accuracy_map import AccuracyMap
 from scene.shapes import REGIONS, make_dataset, region_box
+from ui.export import AccuracyMaps, Exports, accuracy_maps_png, csv_bytes, export_button
+from ui.families import LabModel
 from ui.figures import accuracy_map_image, png_data_url
+from ui.notes import how_to_read
 
 LAB_CLASSES = NEW_CLASSES  # the classes of the experiment and of the drag view's teaching CNNs
 CANVASES = (48, 64, 96)
@@ -53,17 +56,6 @@ HEAD_NAMES = {
 }
 
 
-@dataclass
-class LabModel:
-    """A model trained in this session, kept even when its training was stopped part-way."""
-
-    model: SmallCNN
-    region: str | None  # where its training objects were (a key of REGIONS); None when loaded from a file
-    history: list[Progress] = field(default_factory=list)
-    finished: bool = False
-    accuracy: AccuracyMap | None = None
-
-
 def lab_page() -> None:
     st.title("CNN lab", anchor=False)
     st.markdown(
@@ -73,9 +65,11 @@ def lab_page() -> None:
     )
     st.session_state.setdefault("lab_model", None)
     st.session_state.setdefault("lab_experiment", {})
-    experiment_panel()
+    exports = experiment_panel()
     st.divider()
-    build_panel()
+    exports |= build_panel()
+    if exports:
+        export_button(exports, "shift-lab_cnn-lab")
 
 
 SHIPPED_PRESETS = {"a": "scratch", "b": "transferred", "c": "fine_tuned"}  # preset -> shipped model file
@@ -115,7 +109,7 @@ def shipped_results() -> dict[str, LabResult] | str:
     return results
 
 
-def experiment_panel() -> None:
+def experiment_panel() -> Exports:
     """The three presets as accuracy maps side by side: the shipped models, or the user's own run."""
     st.subheader("Is invariance built in, or learnt? (Biscione & Bowers 2021)", anchor=False)
     st.markdown(
@@ -127,7 +121,7 @@ def experiment_panel() -> None:
     pretrained = shipped_pretrained()
     if isinstance(pretrained, str):
         st.error(pretrained, icon=":material/error:")
-        return
+        return {}
     own: dict[str, LabResult] = st.session_state.lab_experiment
     if st.button("Train all three again, here (about a minute)", key="lab_run_experiment"):
         own.clear()
@@ -141,7 +135,7 @@ def experiment_panel() -> None:
     results = own if own else shipped_results()
     if isinstance(results, str):
         st.warning(results, icon=":material/warning:")
-        return
+        return {}
     st.caption("Your own run, just now." if own else "The shipped models, trained with the same recipes.")
     x, y = trained_location()
     for column, (name, result) in zip(st.columns(len(PRESETS)), results.items(), strict=False):
@@ -154,6 +148,16 @@ def experiment_panel() -> None:
             f"at least {FAR:.0f} px from it{timing}."
         )
         column.caption(PRESET_LESSONS[name])
+    how_to_read("accuracy_maps")
+    maps = {result.recipe.title: (result.accuracy, (x, y, x, y)) for result in results.values()}
+    summary = [(r.recipe.title, f"{r.at_location:.4f}", f"{r.far_from_location:.4f}") for r in results.values()]
+    return {
+        "experiment_summary.csv": lambda: csv_bytes(
+            ["preset", "accuracy_at_location", f"accuracy_far_{FAR:.1f}px"], summary
+        ),
+        "experiment_accuracy.csv": lambda: accuracy_csv(maps),
+        "experiment_accuracy.png": lambda: accuracy_maps_png(maps, LAB_CONFIG.canvas),
+    }
 
 
 def architecture_ui() -> SmallCNNConfig | None:
@@ -184,12 +188,12 @@ def architecture_ui() -> SmallCNNConfig | None:
     return config
 
 
-def build_panel() -> None:
+def build_panel() -> Exports:
     """Build a CNN, train it on objects from one region, and test it at every position."""
     st.subheader("Build and train your own", anchor=False)
     config = architecture_ui()
     if config is None:
-        return
+        return {}
     left, middle, right = st.columns(3)
     region = left.selectbox("Training objects appear at", tuple(REGIONS), key="lab_region")
     per_class = middle.slider("Training objects per class", 20, MAX_PER_CLASS, 100, step=20, key="lab_per_class")
@@ -198,9 +202,9 @@ def build_panel() -> None:
     if st.button("Train", key="lab_train", type="primary", icon=":material/play_arrow:"):
         train_in_session(config, region, per_class, epochs, seed)
     lab = st.session_state.lab_model
-    if lab is not None:
-        trained_panel(lab)
+    exports = trained_panel(lab) if lab is not None else {}
     upload_panel(config)
+    return exports
 
 
 def train_in_session(config: SmallCNNConfig, region: str, per_class: int, epochs: int, seed: int) -> None:
@@ -235,7 +239,7 @@ def curves(history: list[Progress]) -> dict[str, list[float]]:
     return {"loss": smooth([p.loss for p in history]), "accuracy": smooth([p.accuracy for p in history])}
 
 
-def trained_panel(lab: LabModel) -> None:
+def trained_panel(lab: LabModel) -> Exports:
     """The model trained in this session: its curves, its accuracy everywhere, and a download."""
     config = lab.model.config
     state = "trained" if lab.finished else f"stopped after {len(lab.history)} steps"
@@ -243,6 +247,7 @@ def trained_panel(lab: LabModel) -> None:
     st.markdown(f"**Your model** ({state}; {where}).")
     if lab.history:
         st.line_chart(curves(lab.history), height=200, x_label="step")
+        how_to_read("training")
     if lab.accuracy is None:
         lab.accuracy = test_everywhere(lab.model)
     left, right = st.columns([1, 2])
@@ -262,6 +267,29 @@ def trained_panel(lab: LabModel) -> None:
         on_click="ignore",
         key="lab_download",
         icon=":material/download:",
+    )
+    right.caption(
+        "It is also in the drag view's *Architecture* list, as *Your CNN lab model*: drag a shape in front of it."
+    )
+    maps = {"Your model": (lab.accuracy, box)}
+    history = [(p.step, p.epoch, f"{p.loss:.6f}", f"{p.accuracy:.4f}") for p in lab.history]
+    return {
+        "your_model_accuracy.csv": lambda: accuracy_csv(maps),
+        "your_model_accuracy.png": lambda: accuracy_maps_png(maps, config.canvas),
+        "your_model_training.csv": lambda: csv_bytes(["step", "epoch", "batch_loss", "batch_accuracy"], history),
+    }
+
+
+def accuracy_csv(maps: AccuracyMaps) -> bytes:
+    """One row per model and grid point: the accuracy with the test objects centred there."""
+    return csv_bytes(
+        ["model", "x", "y", "accuracy"],
+        [
+            (label, x, y, f"{float(accuracy.accuracy[i, j]):.4f}")
+            for label, (accuracy, _) in maps.items()
+            for i, y in enumerate(accuracy.positions)
+            for j, x in enumerate(accuracy.positions)
+        ],
     )
 
 

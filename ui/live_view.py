@@ -14,10 +14,13 @@ from probes import top_k
 from ui import resources
 from ui.drag_canvas import drag_canvas
 from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
+from ui.families import families
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
+from ui.links import follow_view
 from ui.measurements import measurement_exports, measurements_panel
+from ui.notes import how_to_read
 from ui.score_map_view import consistency_panel, score_map_panel, sweep_panel
-from ui.settings import Settings, column_titles
+from ui.settings import Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 
 
@@ -25,7 +28,7 @@ from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 def live_view(settings: Settings) -> None:
     """Compose the scene at the current position and show what each model makes of it."""
     x, y, dragging = take_browser_position(settings.canvas)
-    titles = column_titles(settings.model)
+    titles = families()[settings.model].columns
     networks = {variant: resources.network(settings.model, variant) for variant in titles}
     loaded = {variant: net for variant, net in networks.items() if isinstance(net, Network)}
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
@@ -33,7 +36,8 @@ def live_view(settings: Settings) -> None:
     exports: Exports = {}
     for (variant, net), column in zip(networks.items(), model_columns, strict=True):
         with column:
-            st.subheader(titles[variant], anchor=False)
+            source = f"{net.spec.label}: {net.source}" if variant in outputs else None  # where its weights came from
+            st.subheader(titles[variant], anchor=False, help=source)
             if variant in outputs:
                 exports |= model_panel(settings, net, outputs[variant], (x, y))
             else:
@@ -45,6 +49,7 @@ def live_view(settings: Settings) -> None:
     exports |= sweep_panel(settings, loaded)
     exports |= consistency_panel(settings, loaded)
     export_button(exports, f"shift-lab_{settings.model}_{settings.object}_x{x}_y{y}")
+    follow_view(settings, x, y)
     with scene_column:
         scene_panel(settings)
 
@@ -53,15 +58,13 @@ def model_panel(
     settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]
 ) -> Exports:
     """Feature maps of the chosen layer and the top-5 classes of one model."""
-    st.caption(f"{net.spec.label}: {net.source}")
     fmap = outputs[settings.layer][0]  # (C, H, W)
     channels, value_range = resources.shown_channels(settings, net.variant)
     mosaic = feature_mosaic(fmap, channels, value_range)
     st.html(f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">')
     st.caption(
-        f"Layer `{settings.layer}`, object at x = {position[0]}, y = {position[1]}: the {len(channels)} channels "
-        f"most active for the centred object (of {fmap.shape[0]}), each {fmap.shape[1]}×{fmap.shape[2]}. "
-        f"One colour scale for all: dark {value_range[0]:.3g} → bright {value_range[1]:.3g}."
+        f"`{settings.layer}`, object at x = {position[0]}, y = {position[1]}: {len(channels)} of {fmap.shape[0]} "
+        f"channels, {fmap.shape[1]}×{fmap.shape[2]}; dark {value_range[0]:.3g} → bright {value_range[1]:.3g}."
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     st.html(top5_html(classes))
@@ -104,6 +107,7 @@ def path_panel(model: str) -> Exports:
             name = f"{net.title}: {net.categories[class_index]}"
             traces[name] = [point.get(variant) for point in path]
     st.html(path_svg(traces))
+    how_to_read("path")
     path = list(path)  # this event's path: later events add to the session's list
     return {
         "path.csv": lambda: csv_bytes(
@@ -146,3 +150,4 @@ def scene_panel(settings: Settings) -> None:
         display_px=max(448, settings.canvas),
     )
     st.caption("Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps).")
+    how_to_read("view")

@@ -16,6 +16,7 @@ from probes import LayerReport, estimate_shift, layer_report
 from ui import resources
 from ui.export import Exports, csv_bytes, shift_chart_png
 from ui.figures import legend_html, shift_svg
+from ui.notes import how_to_read
 from ui.settings import Settings, objects_for
 
 BORDER_PX = 16  # the band along the canvas edges that zero padding affects most: left out of equivariance
@@ -74,6 +75,7 @@ def measurements_panel(
         history.append(latest)
         del history[:-MEASUREMENTS_KEPT]
     st.html(measurements_html(history, loaded))
+    how_to_read("measurements")
     return history
 
 

@@ -16,8 +16,10 @@ from models.training import ModelFileError
 from probes import colour_range, cumulative_stride, most_active_channels
 from scene import OBJECTS, compose, load_object, make_background, to_tensor
 from scene.shapes import default_style, draw_shape
+from ui.families import families, lab_network
 from ui.figures import png_data_url
 from ui.settings import Settings
+from ui.uploads import is_upload, upload_sprite
 
 CHANNELS_SHOWN = 8
 
@@ -30,8 +32,18 @@ def trace_architectures() -> None:
 
 
 def network(name: str, variant: str) -> Network | str:
-    """The model, or a plain-words reason why it cannot be had (see _network)."""
+    """The model, or a plain-words reason why it cannot be had (see _network). A lab model is
+    this session's own, so it is taken from the session, not from a shared cache."""
+    lab = st.session_state.get("lab_model")
+    if lab is not None and name == lab.name:
+        return lab_network(lab, variant)
     return _network(name, variant, str(weights_dir()))
+
+
+def loaded_networks(model: str) -> dict[str, Network]:
+    """The columns' models that could be loaded, by variant, in display order."""
+    networks = {variant: network(model, variant) for variant in families()[model].columns}
+    return {variant: net for variant, net in networks.items() if isinstance(net, Network)}
 
 
 def forget_network(name: str, variant: str) -> None:
@@ -53,10 +65,15 @@ def _network(name: str, variant: str, weights_folder: str) -> Network | str:
         return str(exc)
 
 
-@st.cache_resource(max_entries=32)
 def sprite(name: str, size: int) -> Image.Image:
-    """The object's RGBA sprite (shared: compose never modifies it): a photo, or a teaching shape
-    drawn as the teaching CNNs' test objects are."""
+    """The object's RGBA sprite (shared: compose never modifies it): the session's upload, or
+    one of the library's."""
+    return upload_sprite(name, size) if is_upload(name) else _library_sprite(name, size)
+
+
+@st.cache_resource(max_entries=32)
+def _library_sprite(name: str, size: int) -> Image.Image:
+    """A photo, or a teaching shape drawn as the teaching CNNs' test objects are."""
     if name in OBJECTS:
         return load_object(name, size)
     return draw_shape(name, replace(default_style(LAB_CONFIG.canvas), size=size))
@@ -109,12 +126,16 @@ def outputs_at(scene: Settings, variant: str, object_name: str, x: int, y: int) 
     return net(scene_batch(replace(scene, object=object_name), x, y))
 
 
-@st.cache_resource
 def layer_strides(model: str) -> dict[str, int]:
-    """Each probe layer's cumulative stride, measured on the architecture (see probes.cumulative_stride);
-    the teaching CNN's flatten head takes one image size only, so its strides come from its config."""
-    if model == TEACHING:
-        return block_strides(LAB_CONFIG)
+    """Each probe layer's cumulative stride. A small CNN's come from its config (the flatten head
+    takes one image size only); an ImageNet architecture's are measured once (see _measured_strides)."""
+    config = families()[model].small_cnn
+    return block_strides(config) if config else _measured_strides(model)
+
+
+@st.cache_resource
+def _measured_strides(model: str) -> dict[str, int]:
+    """Measured on the architecture by how its maps grow with the input (see probes.cumulative_stride)."""
     net = network(model, "scratch")
     assert isinstance(net, Network), "a scratch twin needs no weights"
     sizes = (224, 224 + 256)

@@ -3,34 +3,76 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import streamlit as st
+import torch
 
 from models import Network
-from probes import flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
+from probes import ScoreMap, flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
 from ui import resources
 from ui.export import Exports, csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
+from ui.notes import how_to_read
 from ui.settings import Settings
 
 GRID_STEPS = (32, 16, 8, 4)
+MAX_GRID_POINTS = 56 * 56  # at ~15 images/s, one model's map takes at most ~3.5 min of one core
 CONSISTENCY_PAIRS = 100
+REQUESTS = ("score_map_request", "sweep_request", "consistency_request")
 T = TypeVar("T")
 MAPS_KEPT = 8  # per session: enough to flip between steps and models without recomputing
 
 
-def remembered(key: tuple, compute: Callable[[Callable[[float], None]], T], label: str) -> T:
-    """compute(progress) once per key, with a progress bar, then kept in this session (a progress
-    bar cannot be drawn from inside st.cache_*, so results are not shared between sessions)."""
+def steps_for(canvas: int) -> tuple[int, ...]:
+    """The grid steps whose score map stays within MAX_GRID_POINTS positions on this canvas."""
+    return tuple(step for step in GRID_STEPS if len(grid_positions(canvas, step)) ** 2 <= MAX_GRID_POINTS)
+
+
+def cancel_requests() -> None:
+    """Forget what the sidebar asked for, so that the stopped computations do not start again."""
+    for key in REQUESTS:
+        st.session_state[key] = None
+
+
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """One model's share of what the sidebar asked for: its key among the session's results, how
+    to compute it given a progress callback, and the progress bar's label."""
+
+    key: tuple
+    compute: Callable[[Callable[[float], None]], T]
+    label: str
+
+
+def remembered(job: Job[T]) -> T:
+    """The job's result: computed once, with a progress bar and a Stop button, then kept in this
+    session (a progress bar cannot be drawn from inside st.cache_*, so results are not shared
+    between sessions). A click on Stop, or on anything outside the live view, interrupts the run
+    at its next progress update; Stop also withdraws the requests."""
     results = st.session_state.score_maps
-    if key not in results:
-        bar = st.empty()
-        results[key] = compute(lambda fraction: bar.progress(fraction, label))
-        bar.empty()
+    if job.key not in results:
+        holder = st.empty()
+        with holder.container():
+            bar = st.progress(0.0, job.label)
+            st.button("Stop", key=f"stop_{len(results)}", icon=":material/stop:", on_click=cancel_requests)
+        results[job.key] = job.compute(lambda fraction: bar.progress(fraction, job.label))
+        holder.empty()
         for old in list(results)[:-MAPS_KEPT]:
             del results[old]
-    return results[key]
+    return results[job.key]
+
+
+def compute_requests(settings: Settings) -> None:
+    """Compute what the sidebar asked for, above the live view and outside its fragment: a click
+    inside a fragment never interrupts a run (Streamlit lets it finish), so only from out here can
+    Stop stop a long computation. The live view's panels then find the results ready."""
+    scene = settings.scene
+    loaded = resources.loaded_networks(settings.model)
+    for jobs in (score_map_jobs(scene, loaded), sweep_jobs(scene, loaded), consistency_jobs(scene, loaded)):
+        for job in jobs.values():
+            remembered(job)
 
 
 def request_for(key: str, scene: Settings) -> tuple | None:
@@ -38,6 +80,12 @@ def request_for(key: str, scene: Settings) -> tuple | None:
     scene; a request made for another scene is not shown."""
     request = st.session_state[key]
     return request[1:] if request is not None and request[0] == scene else None
+
+
+def tracked_networks(loaded: dict[str, Network]) -> list[tuple[str, Network, int]]:
+    """(variant, network, the class it tracks along the path) for each loaded model that tracks one."""
+    tracked = st.session_state.tracked
+    return [(variant, net, tracked[variant]) for variant, net in loaded.items() if variant in tracked]
 
 
 def logits_and_scene(scene: Settings, net: Network) -> tuple[Callable, Callable]:
@@ -49,12 +97,15 @@ def score_map_controls(settings: Settings) -> None:
     """Sidebar controls; outside the live view, so they cost nothing while the object is dragged."""
     with st.sidebar:
         st.header("Score maps")
+        steps = steps_for(settings.canvas)
+        if st.session_state.get("score_map_step") not in steps:  # too fine for a larger canvas
+            st.session_state.score_map_step = steps[1]
         step = st.selectbox(
             "Grid step (pixels)",
-            GRID_STEPS,
-            index=1,
+            steps,
             key="score_map_step",
-            help="Smaller steps show finer detail (aliasing!) but take longer: 4 px means 56 × 56 positions.",
+            help="Smaller steps show finer detail (aliasing!) but take longer: 4 px on the 224 px canvas means "
+            f"56 × 56 positions. Steps that would need more than {MAX_GRID_POINTS} positions are not offered.",
         )
         if st.button("Compute score maps", key="compute_score_maps", width="stretch"):
             st.session_state.score_map_request = (settings.scene, step)
@@ -75,32 +126,39 @@ def score_map_controls(settings: Settings) -> None:
             st.session_state.consistency_request = (settings.scene, st.session_state.x, st.session_state.y)
 
 
-def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Exports:
-    """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
-    scene = settings.scene
+def score_map_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[ScoreMap]]:
+    """Each model's score map, if the sidebar asked for one in this scene."""
     if (request := request_for("score_map_request", scene)) is None:
         return {}
     (step,) = request
+    return {
+        variant: Job(
+            (scene, variant, index, step),
+            lambda progress, net=net, index=index: score_map(
+                *logits_and_scene(scene, net), grid_positions(scene.canvas, step), index, progress=progress
+            ),
+            f"Computing the {net.title} map…",
+        )
+        for variant, net, index in tracked_networks(loaded)
+    }
+
+
+def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Exports:
+    """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
+    if not (jobs := score_map_jobs(settings.scene, loaded)):
+        return {}
+    (step,) = request_for("score_map_request", settings.scene)
     tracked = st.session_state.tracked
     st.markdown(
         f"**Score maps** (every {step} px): the probability of each model's first class with the object centred "
         "at each point of a grid (bright = sure). Dots mark where that class is no longer ranked first; the ring "
         "is the object now."
     )
-    columns = st.columns(len(loaded) or 1)
     maps = {}
-    for (variant, net), column in zip(loaded.items(), columns, strict=False):
+    for (variant, job), column in zip(jobs.items(), st.columns(len(jobs)), strict=True):
+        net = loaded[variant]
         with column:
-            scores = remembered(
-                (scene, variant, tracked[variant], step),
-                lambda progress, net=net, index=tracked[variant]: score_map(
-                    *logits_and_scene(scene, net),
-                    grid_positions(scene.canvas, step),
-                    index,
-                    progress=progress,
-                ),
-                f"Computing the {net.title} map…",
-            )
+            scores = remembered(job)
         maps[f"{net.title}: {net.categories[tracked[variant]]}"] = scores
         kept = float(scores.top1_kept.float().mean())
         column.html(
@@ -112,6 +170,7 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
             f"{scores.top1_kept.numel()} positions; probability {float(scores.probability.min()):.2f} to "
             f"{float(scores.probability.max()):.2f}."
         )
+    how_to_read("score_maps")
     return {
         "score_maps.csv": lambda: csv_bytes(
             ["model_and_class", "x", "y", "probability", "still_first"],
@@ -126,24 +185,36 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
     }
 
 
-def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
-    """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
-    first-class probability with the object at every x."""
-    scene = settings.scene
+def sweep_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
+    """Each model's 1-pixel sweep, if the sidebar asked for one in this scene."""
     if (request := request_for("sweep_request", scene)) is None:
         return {}
     (y,) = request
-    tracked = st.session_state.tracked
-    points = [(x, y) for x in range(settings.canvas)]
-    traces, flips, top1s = {}, [], {}
-    for variant, net in loaded.items():
-        probability, top1 = remembered(
-            ("sweep", scene, variant, tracked[variant], y),
-            lambda progress, net=net, index=tracked[variant]: scores_at(
+    points = [(x, y) for x in range(scene.canvas)]
+    return {
+        variant: Job(
+            ("sweep", scene, variant, index, y),
+            lambda progress, net=net, index=index: scores_at(
                 *logits_and_scene(scene, net), points, index, progress=progress
             ),
             f"Sweeping with the {net.title} model…",
         )
+        for variant, net, index in tracked_networks(loaded)
+    }
+
+
+def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
+    """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
+    first-class probability with the object at every x."""
+    if not (jobs := sweep_jobs(settings.scene, loaded)):
+        return {}
+    (y,) = request_for("sweep_request", settings.scene)
+    tracked = st.session_state.tracked
+    points = [(x, y) for x in range(settings.canvas)]
+    traces, flips, top1s = {}, [], {}
+    for variant, job in jobs.items():
+        net = loaded[variant]
+        probability, top1 = remembered(job)
         traces[f"{net.title}: {net.categories[tracked[variant]]}"] = probability.tolist()
         top1s[net.title] = [net.categories[i] for i in top1.tolist()]
         flips.append(f"{net.title} {flip_rate(top1):.1%}")
@@ -153,6 +224,7 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
         f"{settings.canvas - 1} moves): {', '.join(flips)}."
     )
     st.html(path_svg(traces, end_label=f"x = {settings.canvas - 1}"))
+    how_to_read("sweep")
     return {
         "sweep.csv": lambda: csv_bytes(
             ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
@@ -164,20 +236,31 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
     }
 
 
-def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
-    """Zhang's shift consistency around the position where it was asked for, per model."""
-    scene = settings.scene
+def consistency_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
+    """Each model's top-1 classes over the random pairs, if the sidebar asked for shift consistency in this scene."""
     if (centre := request_for("consistency_request", scene)) is None:
         return {}
-    pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
-    points = [position for pair in pairs for position in pair]  # first, second, first, second, ...
-    results, top1s = [], {}
-    for variant, net in loaded.items():
-        _, top1 = remembered(
+    points = [position for pair in random_shift_pairs(centre, CONSISTENCY_PAIRS) for position in pair]
+    return {  # points: first, second, first, second, ...
+        variant: Job(
             ("consistency", scene, variant, centre),
             lambda progress, net=net: scores_at(*logits_and_scene(scene, net), points, 0, progress=progress),
             f"Shifting with the {net.title} model…",
         )
+        for variant, net in loaded.items()
+    }
+
+
+def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
+    """Zhang's shift consistency around the position where it was asked for, per model."""
+    if not (jobs := consistency_jobs(settings.scene, loaded)):
+        return {}
+    centre = request_for("consistency_request", settings.scene)
+    pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
+    results, top1s = [], {}
+    for variant, job in jobs.items():
+        net = loaded[variant]
+        _, top1 = remembered(job)
         results.append(f"{net.title} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
         top1s[net.title] = [net.categories[i] for i in top1.tolist()]
     st.markdown(

@@ -6,14 +6,13 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from models import REGISTRY, VARIANT_TITLES
-from models.lab_experiments import LAB_CONFIG, NEW_CLASSES
-from models.small_cnn import probe_layers
-from models.teaching import TEACHING, TEACHING_VARIANTS
+from models.lab_experiments import NEW_CLASSES
 from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS
 from scene.shapes import default_style
+from ui.families import LAB_PREFIX, families
+from ui.uploads import object_choices, upload_ui
 
-MODEL_LABELS = {name: spec.label for name, spec in REGISTRY.items()} | {TEACHING: "Teaching CNN (shapes, 64 px)"}
+OBJECT_SIZES = tuple(range(32, 161, 8))
 
 
 @dataclass(frozen=True)
@@ -34,50 +33,46 @@ class Settings:
         return replace(self, layer="")
 
 
-def column_titles(model: str) -> dict[str, str]:
-    """The two columns of the view, variant -> title, in display order."""
-    if model == TEACHING:
-        return {variant: title for variant, (_, title, _) in TEACHING_VARIANTS.items()}
-    return VARIANT_TITLES
-
-
 def objects_for(model: str) -> tuple[str, ...]:
-    """What can be dragged in front of this model: photos for ImageNet models, shapes for the teaching CNN."""
-    return NEW_CLASSES if model == TEACHING else OBJECTS
+    """What can be dragged in front of this model: photos for ImageNet models, shapes for small CNNs."""
+    return NEW_CLASSES if families()[model].small_cnn else OBJECTS
 
 
 def settings_ui() -> Settings:
-    """Draw the sidebar and return the current choices.
-
-    A link may name the model (`?model=resnet18`); it is the starting choice of a new session.
-    """
-    if st.query_params.get("model") in MODEL_LABELS:
-        st.session_state.setdefault("model", st.query_params["model"])
+    """Draw the sidebar and return the current choices (a link's were adopted before: ui.links)."""
+    choices = families()
+    if (chosen := st.session_state.get("model")) not in choices and chosen is not None:
+        # A lab model replaced by a newer one (models are named anew): show the newer one.
+        newer = [name for name in choices if name.startswith(LAB_PREFIX)] if chosen.startswith(LAB_PREFIX) else []
+        st.session_state.model = (newer or list(choices))[0]
     with st.sidebar:
         st.header("Model")
         model = st.selectbox(
             "Architecture",
-            list(MODEL_LABELS),
-            format_func=MODEL_LABELS.get,
+            list(choices),
+            format_func=lambda name: choices[name].label,
             key="model",
             help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
-            "architecture with random weights). The teaching CNN is shown as trained in the CNN lab's experiment.",
+            "architecture with random weights). The teaching CNN is shown as trained in the CNN lab's experiment; "
+            "a model you train in the CNN lab appears here too.",
         )
-        layers = probe_layers(LAB_CONFIG) if model == TEACHING else REGISTRY[model].layers
+        family = choices[model]
+        st.session_state.setdefault(f"layer_{model}", family.layers[len(family.layers) // 2])  # unless a link chose
         layer = st.selectbox(
             "Layer for the feature maps",
-            layers,
-            index=len(layers) // 2,
+            family.layers,
             key=f"layer_{model}",
             help="Early layers are near the pixels; later ones see more of the image, more coarsely.",
         )
         st.header("Scene")
-        if model == TEACHING:  # the scene the teaching CNNs were trained on: shapes on black, 64 px
+        if family.small_cnn:  # the scene small CNNs are trained on: shapes on black
             obj = st.selectbox("Shape", NEW_CLASSES, key="shape")
-            canvas = LAB_CONFIG.canvas
-            st.caption(f"On black, {canvas} × {canvas} px: the teaching CNNs' training scene.")
+            canvas = family.small_cnn.canvas
+            st.caption(f"On black, {canvas} × {canvas} px: the small CNNs' training scene.")
             return Settings(model, layer, obj, default_style(canvas).size, "black", canvas)
-        obj = st.selectbox("Object", OBJECTS, key="object")
+        objects = object_choices()
+        obj = st.selectbox("Object", list(objects), format_func=objects.get, key="object")
+        upload_ui()
         background = st.selectbox("Background", BACKGROUNDS, key="background")
         canvas = st.selectbox(
             "Canvas size (pixels)",
@@ -85,5 +80,6 @@ def settings_ui() -> Settings:
             key="canvas",
             help="224 is what the ImageNet models were trained on; larger canvases leave more room to move.",
         )
-        object_size = st.slider("Object size (pixels)", 32, 160, 96, step=8, key="object_size")
+        st.session_state.setdefault("object_size", 96)
+        object_size = st.select_slider("Object size (pixels)", OBJECT_SIZES, key="object_size")
     return Settings(model, layer, obj, object_size, background, canvas)

@@ -1,0 +1,51 @@
+"""How to read each plot: a short note behind a small button beside it, so the view stays compact
+on a projector and a student alone can still find out what they are looking at."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import streamlit as st
+
+NOTES = MappingProxyType(
+    {
+        "view": "**Feature maps:** each small square is one channel of the chosen layer, the response of one "
+        "filter at every position (bright = strong). Shown are the 8 channels most active when the object is at "
+        "the centre, always the same ones and on one colour scale (its ends are under the maps), so when the "
+        "object moves, watch whether the bright spots move with it. A deeper layer has smaller maps: one cell "
+        "covers s × s pixels of the image, s being the layer's stride.\n\n"
+        "**Classes:** the five the network finds most likely, with their probabilities. If the network "
+        "recognised the object anywhere, the first class and its bar would stay put while you drag.",
+        "path": "Left to right: the steps of your drag since the reference position. Up: each model's "
+        "probability of the class it ranked first at the reference. A flat line: where the object is did not "
+        "matter. A dip: a position where the network is less sure, or sees something else.",
+        "measurements": "One row per layer, comparing the maps now with the maps at the reference position. "
+        "*s* is the layer's stride; a move of Δ pixels should shift its maps by Δ/s cells. The *equivariance "
+        "error* says how far the maps are from the reference maps simply shifted (0 = exactly shifted; ⚠ marks "
+        "moves that are not whole cells, where a shift cannot be exact). *Similarity* (1 = identical) of the "
+        "whole maps and of their averages over positions, each next to its baseline: the same measure for a "
+        "different object. Only a similarity well above its baseline means the network sees the same thing.\n\n"
+        "**Shift plots:** one dot per resting position: right, the shift the stride predicts; up, the shift "
+        "measured. On the dashed line y = x the maps moved exactly as predicted.",
+        "score_maps": "Each point of a map is one position of the object's centre on the canvas; its colour is "
+        "the model's probability of its first class with the object there (dark blue = unsure, yellow = sure; "
+        "viridis, readable with colour blindness). A dot: another class wins there. An even, bright map means "
+        "the network does not care where the object is.",
+        "sweep": "Left to right: the object's centre, one pixel at a time, at the same height. Up: each model's "
+        "probability of its first class. A smooth line means small moves change little; a jagged one means a "
+        "single pixel can change the answer (aliasing in the strided layers).",
+        "accuracy_maps": "Each point is one position of the object's centre; its brightness is the fraction "
+        "of test objects (every class) classified right there: dark = never, bright = always, chance = 10%. "
+        "The red square is where the training objects were. Bright only inside it: the network learnt "
+        "*where*; bright everywhere: it recognises the shapes anywhere.",
+        "training": "Per training step: the loss (lower is better) and the accuracy on the batch just trained, "
+        "each averaged over the last 10 steps. Accuracy near 100% means the training objects are learnt, "
+        "not that the network recognises them elsewhere: the accuracy map below tests that.",
+    }
+)
+
+
+def how_to_read(topic: str) -> None:
+    """A small "How to read" button that opens the note on `topic`."""
+    with st.popover("How to read", icon=":material/help:"):
+        st.markdown(NOTES[topic])

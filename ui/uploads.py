@@ -1,0 +1,89 @@
+"""Students' own objects: an uploaded image, checked, becomes a draggable object of their session.
+
+An upload is named by a digest of its checked pixels ("upload-…"), so a name always means one
+image: the shared caches keyed by object name can never show one student another's upload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import streamlit as st
+from PIL import Image
+
+from scene import OBJECTS
+from scene.upload import MAX_UPLOAD_BYTES, UnreadableImage, read_object
+
+UPLOAD_PREFIX = "upload-"
+UPLOADS_KEPT = 5  # per session: each is a PNG of at most 448 × 448
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif"]
+
+
+def uploaded_objects() -> dict[str, tuple[str, bytes]]:
+    """This session's uploads, oldest first: object name -> (the file's name, the checked image as PNG)."""
+    return st.session_state.setdefault("uploads", {})
+
+
+def is_upload(name: str) -> bool:
+    return name.startswith(UPLOAD_PREFIX)
+
+
+def object_choices() -> dict[str, str]:
+    """Every object of this session, name -> how it is listed: the library's objects by name, then
+    the uploads by their file's name."""
+    return {name: name for name in OBJECTS} | {
+        name: f"{file} (yours)" for name, (file, _) in uploaded_objects().items()
+    }
+
+
+def upload_ui() -> None:
+    """The uploader under the object choice, and why the last file was refused, if it was."""
+    st.file_uploader(
+        "…or drag in your own (PNG, JPEG, WebP, GIF)",
+        type=UPLOAD_TYPES,
+        key="object_upload",
+        on_change=take_upload,
+        max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+        help="A photo or drawing of one object. Transparent parts stay transparent; it is made square by "
+        "padding. It stays in your session only.",
+    )
+    if error := st.session_state.get("object_upload_error"):
+        st.error(error, icon=":material/error:")
+
+
+def take_upload() -> None:
+    """When a file arrives: if it is a readable image, make it the object; otherwise keep the
+    object and say what was wrong with the file."""
+    upload = st.session_state.object_upload
+    if upload is None:  # the file was removed from the uploader: the object stays
+        return
+    try:
+        image = read_object(upload.getvalue())
+    except UnreadableImage as error:
+        st.session_state.object_upload_error = f"“{upload.name}” was not used, and your object is unchanged. {error}"
+        return
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    png = buffer.getvalue()
+    name = UPLOAD_PREFIX + hashlib.sha256(png).hexdigest()[:16]
+    uploads = uploaded_objects()
+    uploads.pop(name, None)  # the same image again moves to the end
+    uploads[name] = (upload.name, png)
+    while len(uploads) > UPLOADS_KEPT:
+        del uploads[next(iter(uploads))]
+    st.session_state.object = name
+    st.session_state.object_upload_error = None
+
+
+def upload_sprite(name: str, size: int) -> Image.Image:
+    """The uploaded object `name` of this session as a size x size RGBA sprite."""
+    return _resized(name, size, uploaded_objects()[name][1])
+
+
+@st.cache_resource(max_entries=16)
+def _resized(name: str, size: int, _png: bytes) -> Image.Image:
+    """Cached by name and size only: the name is the digest of `_png`, so it identifies it."""
+    with Image.open(io.BytesIO(_png)) as image:
+        # Resized with premultiplied alpha, so transparent pixels' colours do not bleed into the edges.
+        return image.convert("RGBa").resize((size, size), Image.Resampling.LANCZOS).convert("RGBA")
