@@ -11,8 +11,9 @@ server's resident memory, sampled every second; and where the CPU went (server, 
 thread, the browsers, the rest of the machine) with the server's CPU time per update.
 Targets (issue 5): no errors, ≥ 2 updates/s for every dragging session, bounded server memory.
 
-Run with `make bench` or `python -m benchmarks.load_test`. A benchmark, not a test: the browsers
-share the machine's cores with the server here, unlike in a classroom, and other users' load
+Run with `make bench` or `python -m benchmarks.load_test`; with `--split-cores` the server runs
+alone on core 0 and the browsers on the others. A benchmark, not a test: the browsers share the
+machine's cores with the server here, unlike in a classroom, and other users' load
 shows in the figures (giving Chromium nice 19 made it worse: it starved the mouse moves and
 websockets closed).
 """
@@ -24,6 +25,7 @@ import os
 import platform
 import re
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -300,9 +302,20 @@ def cpu_between(samples: list[Sample], t0: float, t1: float) -> tuple[float, flo
     )
 
 
-async def run(url: str) -> None:
+def split_cores(server: int) -> None:
+    """Pin the server to core 0 and this process, with the browsers it is about to start, to the
+    others: the server alone on one core, as if the students' browsers ran on their own machines."""
+    for thread in Path(f"/proc/{server}/task").iterdir():  # threads started later inherit from these
+        os.sched_setaffinity(int(thread.name), {0})
+    os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
+
+
+async def run(url: str, split: bool) -> None:
     """Open the sessions, drag in some, check all of them, then print the report."""
     pid = server_pid(url)
+    if split:
+        split_cores(pid)
+        print("The server runs on core 0 alone; the browsers on the other cores.", flush=True)
     samples: list[Sample] = []
     t0 = time.monotonic()
     sampler = asyncio.create_task(sample_server(pid, samples, t0))
@@ -402,7 +415,7 @@ def main() -> None:
         f"load average before the run {' '.join(load)}; {SESSIONS} sessions, {DRAGGING} dragging"
     )
     with running_app(timeout_s=120) as url:
-        asyncio.run(run(url))
+        asyncio.run(run(url, split="--split-cores" in sys.argv[1:]))
 
 
 if __name__ == "__main__":

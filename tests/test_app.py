@@ -333,6 +333,7 @@ def test_each_lesson_opens_its_view_asks_and_explains(monkeypatch, tmp_path, key
     assert f"object at x = {view['x']}, y = {view['y']}" in captions(at)
     panel = " ".join(m.value for m in at.markdown)
     assert f"{lesson.title}.** Predict, then drag: {lesson.predict}" in panel and lesson.notice in panel
+    assert at.toggle(key="live_measurements").value == lesson.live_measurements
     drag_to(at, int(view["x"]) + 8, int(view["y"]), seq=1, dragging=False)  # the lesson's view stays live
     assert at.query_params["lesson"] == key
 

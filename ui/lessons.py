@@ -25,6 +25,7 @@ class Lesson:
     view: Mapping[str, str]  # what the lesson opens, as a link's query parameters
     predict: str  # the question to answer before dragging
     notice: str  # what to look for afterwards, in plain words
+    live_measurements: bool = False  # redo the measurements and shift plot during the drag too
 
 
 _SPOT_X, _SPOT_Y = (str(v) for v in trained_location())
@@ -49,6 +50,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "so moving the input moves its output (*equivariance*). The table shows it as a measured shift equal "
             "to the expected Δ/s and a small equivariance error; the shift plot's dots sit on the line y = x. "
             "The scratch twin does it too, with random filters: it comes from the architecture, not from training.",
+            live_measurements=True,
         ),
         "aliasing": Lesson(
             "Strides and aliasing",
@@ -69,6 +71,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "move ⚠ and its equivariance error is large. Moves of a multiple of 16 px shift the maps cleanly. "
             "Striding throws information away without first blurring (*aliasing*), which is why a 1-pixel move can "
             "change a deep network's answer. Try *Sweep 1 px along x* to see how jagged the score is.",
+            live_measurements=True,
         ),
         "pooling": Lesson(
             "Pooling gives only local invariance",
@@ -85,9 +88,11 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "Watch the *pooled* similarity (the maps averaged over all positions, as the classifier sees them) "
             "and the whole-map similarity. Drag the cat a few pixels, then far to a corner. Which number stays high?",
             "For small moves the pooled features hardly change while the maps themselves do: averaging over "
-            "positions forgets where. Far moves, towards the border, change even the pooled features, and the "
-            "class scores with them: pooling is invariant only locally. Read each similarity against its "
+            "positions forgets where (measured for the cat: 32 px away, whole maps 0.83, pooled 0.999). Far "
+            "moves, into a corner, lower even the pooled similarity (about 0.85, against 0.64 for a coffee cup) "
+            "and the cat's probability: pooling is invariant only locally. Read each similarity against its "
             "baseline (a different object): only the normalised value says how much of the similarity is real.",
+            live_measurements=True,
         ),
         "position": Lesson(
             "Fully-connected heads know position",
@@ -142,9 +147,8 @@ def open_link() -> None:
         return
     st.session_state.link_opened = True
     link = st.query_params.to_dict()
-    lesson = LESSONS.get(link.get("lesson", FREE))
-    st.session_state.lesson = link["lesson"] if lesson else FREE
-    show_view({**(lesson.view if lesson else {}), **link})
+    open_lesson(link["lesson"] if link.get("lesson") in LESSONS else FREE)
+    show_view(link)
 
 
 def lesson_ui() -> Lesson | None:
@@ -171,6 +175,7 @@ def open_lesson(key: str | None = None) -> None:
         st.session_state.lesson = key
     if (lesson := LESSONS.get(st.session_state.lesson)) is not None:
         show_view(lesson.view)
+        st.session_state.live_measurements = lesson.live_measurements
 
 
 def lesson_panel(lesson: Lesson) -> None:
