@@ -38,12 +38,17 @@ def weights_dir() -> Path:
     return Path(os.environ.get(WEIGHTS_DIR_ENV) or Path(__file__).resolve().parents[1] / "weights")
 
 
+def weights_file(folder: Path, name: str) -> Path:
+    """The local file a registry model's pretrained weights are read from: `folder/<name>.pth`."""
+    return folder / f"{name}.pth"
+
+
 def offline_weights(name: str, folder: Path) -> OfflineWeights | None:
     """Where `load_pretrained` would find `name`'s weights without network, in its order:
     `folder/<name>.pth`, else torch hub's cached copy of torchvision's default checkpoint; None if
     neither exists. Only looks for the files, so a model list can ask for every model at once;
     whether they load is found out when they do (`make offline` checks that ahead of a class)."""
-    path = folder / f"{name}.pth"
+    path = weights_file(folder, name)
     if path.is_file():
         return OfflineWeights(path, "weights folder")
     cached = hub_checkpoint(get_model_weights(name).DEFAULT)
@@ -66,7 +71,7 @@ def build(name: str, seed: int = 0) -> nn.Module:
 def load_pretrained(spec: ModelSpec, weights: WeightsEnum, folder: Path, allow_download: bool) -> tuple[nn.Module, str]:
     """The pretrained model and where its weights came from: `folder/<name>.pth` if present,
     else torchvision's download. Raises WeightsUnavailable when neither works."""
-    path = folder / f"{spec.name}.pth"
+    path = weights_file(folder, spec.name)
     if path.is_file():
         return _load_file(spec, path), f"ImageNet weights from {path}"
     if not allow_download:
@@ -86,7 +91,9 @@ def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, folder: Path) -> nn
         if cached.is_file():
             reason = f"torchvision's cached copy {cached} cannot be used ({_gist(exc)}); delete it to download it again"
         else:
-            reason = f"there is no {folder / f'{spec.name}.pth'} and torchvision could not download them: {_gist(exc)}"
+            reason = (
+                f"there is no {weights_file(folder, spec.name)} and torchvision could not download them: {_gist(exc)}"
+            )
         raise _missing(spec, folder, reason) from exc
     return model
 

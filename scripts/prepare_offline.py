@@ -25,7 +25,7 @@ from pathlib import Path
 from torchvision.models import get_model_weights
 
 from models import REGISTRY, WEIGHTS_DIR_ENV, OfflineWeights, WeightsUnavailable, offline_weights, weights_dir
-from models.weights import load_pretrained
+from models.weights import load_pretrained, weights_file
 
 ROW = "{:<14} {:<10} {:>9}  {}"
 
@@ -59,7 +59,7 @@ def prepare(name: str, folder: Path) -> Outcome:
 def copy_to(outcome: Outcome, to: Path) -> Outcome:
     """Copy a verified weights file to `to/<name>.pth` through a temporary name, so that an
     interrupted copy never leaves half a file under the name the app loads."""
-    target = to / f"{outcome.name}.pth"
+    target = weights_file(to, outcome.name)
     if target.exists() and target.samefile(outcome.found.path):
         return outcome
     partial = target.with_name(target.name + ".part")

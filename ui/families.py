@@ -64,6 +64,15 @@ class LabModel:
     accuracy: AccuracyMap | None = None
     name: str = field(default_factory=lambda: LAB_PREFIX + uuid4().hex[:12])
 
+    @property
+    def status(self) -> str:
+        return "trained" if self.finished else f"stopped after {len(self.history)} steps"
+
+    @property
+    def origin(self) -> str:
+        """Where it learnt, in the words every label and caption about it uses."""
+        return f"objects at: {self.region}" if self.region else "weights from a file"
+
 
 def families() -> dict[str, Family]:
     """Every choice of this session, by name, in display order: the session's lab model comes last."""
@@ -79,12 +88,11 @@ def families() -> dict[str, Family]:
     }
     choices[TEACHING] = TEACHING_FAMILY
     if (lab := st.session_state.get("lab_model")) is not None:
-        where = f"objects at: {lab.region}" if lab.region else "weights from a file"
         choices[lab.name] = Family(
-            label=f"Your CNN lab model ({where})",
+            label=f"Your CNN lab model ({lab.origin})",
             columns=LAB_COLUMNS,
             layers=probe_layers(lab.model.config),
-            intro=f"for **your model from the CNN lab** (training {where}) and for the same architecture "
+            intro=f"for **your model from the CNN lab** ({lab.origin}) and for the same architecture "
             "**untrained**: do the maps move with the shape either way, and where does your model still know it?",
             small_cnn=lab.model.config,
         )
@@ -94,9 +102,8 @@ def families() -> dict[str, Family]:
 def lab_network(lab: LabModel, variant: str) -> Network:
     """The session's lab model, or its untrained twin, as a Network for the drag view."""
     if variant == "trained":
-        state = "trained" if lab.finished else f"stopped after {len(lab.history)} steps"
-        where = f"objects at: {lab.region}" if lab.region else "weights loaded from a file"
-        return small_cnn_network(lab.model, variant, LAB_COLUMNS[variant], f"{state} in the CNN lab ({where})")
+        source = f"{lab.status} in the CNN lab ({lab.origin})"
+        return small_cnn_network(lab.model, variant, LAB_COLUMNS[variant], source)
     return untrained_twin(lab.model.config)
 
 

@@ -242,9 +242,7 @@ def curves(history: list[Progress]) -> dict[str, list[float]]:
 def trained_panel(lab: LabModel) -> Exports:
     """The model trained in this session: its curves, its accuracy everywhere, and a download."""
     config = lab.model.config
-    state = "trained" if lab.finished else f"stopped after {len(lab.history)} steps"
-    where = f"training objects at: {lab.region}" if lab.region else "weights loaded from a file"
-    st.markdown(f"**Your model** ({state}; {where}).")
+    st.markdown(f"**Your model** ({lab.status}; {lab.origin}).")
     if lab.history:
         st.line_chart(curves(lab.history), height=200, x_label="step")
         how_to_read("training")
@@ -309,24 +307,29 @@ def state_dict_bytes(model: SmallCNN) -> bytes:
 
 def upload_panel(config: SmallCNNConfig) -> None:
     """Load weights saved from this app into the architecture chosen above."""
-    upload = st.file_uploader(
+    st.file_uploader(
         "Load saved weights into the architecture above (.pt)",
         type=["pt"],
         key="lab_upload",
+        on_change=take_weights,
+        args=(config,),
         help="Choose the same architecture and canvas as when the weights were saved.",
     )
-    if upload is None:
+    if error := st.session_state.get("lab_upload_error"):
+        st.error(error, icon=":material/error:")
+
+
+def take_weights(config: SmallCNNConfig) -> None:
+    """When a file arrives: load it into a new model of this architecture, which becomes the
+    session's model; if it does not fit, say why and keep the model the session has."""
+    upload = st.session_state.lab_upload
+    if upload is None:  # the file was removed from the uploader: the model stays
         return
-    if st.session_state.get("lab_upload_seen") != upload.file_id:  # a new file: load it once
-        st.session_state.lab_upload_seen = upload.file_id
-        st.session_state.lab_upload_error = None
-        model = build_small_cnn(config)
-        try:
-            load_weights(model, io.BytesIO(upload.getvalue()))
-        except ModelFileError as error:
-            st.session_state.lab_upload_error = f"{upload.name} was not loaded, and your model is unchanged: {error}"
-        else:
-            st.session_state.lab_model = LabModel(model.eval(), region=None, finished=True)
-            st.rerun()
-    if st.session_state.lab_upload_error:
-        st.error(st.session_state.lab_upload_error, icon=":material/error:")
+    model = build_small_cnn(config)
+    try:
+        load_weights(model, io.BytesIO(upload.getvalue()))
+    except ModelFileError as error:
+        st.session_state.lab_upload_error = f"{upload.name} was not loaded, and your model is unchanged: {error}"
+        return
+    st.session_state.lab_upload_error = None
+    st.session_state.lab_model = LabModel(model.eval(), region=None, finished=True)

@@ -29,8 +29,8 @@ def live_view(settings: Settings) -> None:
     """Compose the scene at the current position and show what each model makes of it."""
     x, y, dragging = take_browser_position(settings.canvas)
     titles = families()[settings.model].columns
-    networks = {variant: resources.network(settings.model, variant) for variant in titles}
-    loaded = {variant: net for variant, net in networks.items() if isinstance(net, Network)}
+    networks = resources.column_networks(settings.model)
+    loaded = resources.loaded_only(networks)
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
     exports: Exports = {}

@@ -40,9 +40,13 @@ def network(name: str, variant: str) -> Network | str:
     return _network(name, variant, str(weights_dir()))
 
 
-def loaded_networks(model: str) -> dict[str, Network]:
-    """The columns' models that could be loaded, by variant, in display order."""
-    networks = {variant: network(model, variant) for variant in families()[model].columns}
+def column_networks(model: str) -> dict[str, Network | str]:
+    """The models of the view's two columns, by variant in display order, or why one cannot be had."""
+    return {variant: network(model, variant) for variant in families()[model].columns}
+
+
+def loaded_only(networks: dict[str, Network | str]) -> dict[str, Network]:
+    """Those of `networks` that could be loaded."""
     return {variant: net for variant, net in networks.items() if isinstance(net, Network)}
 
 

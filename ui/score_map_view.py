@@ -69,7 +69,7 @@ def compute_requests(settings: Settings) -> None:
     inside a fragment never interrupts a run (Streamlit lets it finish), so only from out here can
     Stop stop a long computation. The live view's panels then find the results ready."""
     scene = settings.scene
-    loaded = resources.loaded_networks(settings.model)
+    loaded = resources.loaded_only(resources.column_networks(settings.model))
     for jobs in (score_map_jobs(scene, loaded), sweep_jobs(scene, loaded), consistency_jobs(scene, loaded)):
         for job in jobs.values():
             remembered(job)
