@@ -214,9 +214,10 @@ def train_in_session(config: SmallCNNConfig, region: str, per_class: int, epochs
         data = make_dataset(LAB_CLASSES, per_class, REGIONS[region], config.canvas, seed)
     lab = LabModel(build_small_cnn(config, seed), region)
     st.session_state.lab_model = lab
-    bar, chart = st.progress(0.0, "Training…"), st.empty()
-    st.caption("Click anywhere (for example on Stop) to stop; the model keeps what it has learnt so far.")
-    st.button("Stop", key="lab_stop", icon=":material/stop:")
+    bar, chart, stop = st.progress(0.0, "Training…"), st.empty(), st.empty()
+    with stop.container():
+        st.caption("Click anywhere (for example on Stop) to stop; the model keeps what it has learnt so far.")
+        st.button("Stop", key="lab_stop", icon=":material/stop:")
 
     def on_progress(progress: Progress) -> None:
         lab.history.append(progress)
@@ -226,8 +227,8 @@ def train_in_session(config: SmallCNNConfig, region: str, per_class: int, epochs
 
     train(lab.model, data.images, data.labels, TrainSettings(epochs=epochs, seed=seed), on_progress)
     lab.finished = True
-    bar.empty()
-    chart.empty()
+    for placeholder in (bar, chart, stop):  # training is over: no progress, and nothing left to stop
+        placeholder.empty()
 
 
 def curves(history: list[Progress]) -> dict[str, list[float]]:
