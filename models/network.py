@@ -15,6 +15,7 @@ from torch.fx import Graph, GraphModule
 from torchvision.models import get_model, get_model_weights
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
+from .folding import fold_batch_norms
 from .registry import REGISTRY, ModelSpec
 from .weights import build, load_pretrained, weights_dir
 
@@ -40,7 +41,8 @@ class Network:
         mean = torch.tensor(self.mean, dtype=images.dtype).view(1, 3, 1, 1)  # (1, 3, 1, 1)
         std = torch.tensor(self.std, dtype=images.dtype).view(1, 3, 1, 1)  # (1, 3, 1, 1)
         with torch.inference_mode():
-            return self.extractor((images - mean) / std)  # {layer: (B, C, h, w), "logits": (B, 1000)}
+            outputs = self.extractor(((images - mean) / std).contiguous(memory_format=torch.channels_last))
+        return {name: output.contiguous() for name, output in outputs.items()}  # back to the usual layout
 
 
 # FX tracing patches torch.nn.Module.__call__ for the whole process while it runs: two traces at
@@ -90,7 +92,10 @@ def load_network(
         model, source = build(name, seed=seed), f"random initialisation, seed {seed}"
     else:
         raise ValueError(f'variant must be "pretrained" or "scratch", not {variant!r}')
-    model.eval().requires_grad_(False)
+    fold_batch_norms(model.eval().requires_grad_(False), keep=frozenset(spec.layers))
+    # Channels-last weights: with the folding, the same outputs to float rounding in a third less
+    # time for MobileNetV2 and half for SqueezeNet on one CPU thread (measured; see models/folding.py).
+    model.to(memory_format=torch.channels_last)
     extractor = GraphModule(model, copy.deepcopy(extractor_graph(name)))  # no tracing here: see extractor_graph
     preprocess = weights.transforms()
     return Network(

@@ -12,12 +12,16 @@ from urllib.error import URLError
 import pytest
 import torch
 from PIL import Image
+from torch import nn
+from torch.fx import GraphModule
 from torchvision.models import get_model
-from torchvision.models.feature_extraction import get_graph_node_names
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 from torchvision.transforms import v2
 
 import models.weights
 from models import REGISTRY, WEIGHTS_DIR_ENV, Network, WeightsUnavailable, load_network, trace_all, weights_dir
+from models.folding import fold_batch_norms
+from models.weights import build
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -114,13 +118,62 @@ def test_pretrained_network_sees_a_cat_in_chelsea(name: str, shared_weights: Pat
     assert net.source == f"ImageNet weights from {shared_weights / f'{name}.pth'}"
 
 
-def test_pretrained_logits_equal_the_plain_torchvision_forward(shared_weights: Path, chelsea: torch.Tensor) -> None:
-    net = load_network("squeezenet1_1", "pretrained", weights_folder=shared_weights, allow_download=False)
-    plain = get_model("squeezenet1_1").eval()
-    plain.load_state_dict(torch.load(shared_weights / "squeezenet1_1.pth", weights_only=True))
+@pytest.mark.parametrize("name", ["mobilenet_v2", "squeezenet1_1"])  # MobileNetV2: with its batch norms folded
+def test_pretrained_logits_equal_the_plain_torchvision_forward(
+    name: str, shared_weights: Path, chelsea: torch.Tensor
+) -> None:
+    net = load_network(name, "pretrained", weights_folder=shared_weights, allow_download=False)
+    plain = get_model(name).eval()
+    plain.load_state_dict(torch.load(shared_weights / f"{name}.pth", weights_only=True))
     normalised = v2.Normalize(net.mean, net.std)(chelsea)  # (1, 3, 224, 224)
     with torch.inference_mode():
         torch.testing.assert_close(net(chelsea)["logits"], plain(normalised))
+
+
+def randomised_norms(model: nn.Module) -> nn.Module:
+    """Batch norms with random statistics and affine parameters, so that folding them changes weights."""
+    generator = torch.Generator().manual_seed(0)
+    for norm in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
+        for tensor, low in (
+            (norm.running_mean, -1),
+            (norm.running_var, 0.2),
+            (norm.weight.data, 0.5),
+            (norm.bias.data, -1),
+        ):
+            tensor.copy_(low + 2 * torch.rand(tensor.shape, generator=generator))
+    return model.eval()
+
+
+def test_folded_batch_norms_give_the_same_outputs_and_leave_kept_convolutions() -> None:
+    torch.manual_seed(0)
+    block = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 1), nn.BatchNorm2d(4))
+    model = randomised_norms(nn.Sequential(block, nn.Sequential(nn.Conv2d(4, 4, 3), nn.BatchNorm2d(4))))
+    images = torch.rand(2, 3, 16, 16)
+    with torch.inference_mode():
+        expected = model(images)
+        fold_batch_norms(model, keep=frozenset({"1.0"}))
+        torch.testing.assert_close(model(images), expected, rtol=1e-5, atol=1e-5)
+    assert [type(m).__name__ for m in block] == ["Conv2d", "Identity", "ReLU", "Conv2d", "Identity"]
+    assert isinstance(model[1][1], nn.BatchNorm2d)  # its convolution's own output is kept as it was
+
+
+def test_folding_in_the_real_architecture_keeps_every_probe_layer() -> None:
+    plain = randomised_norms(build("mobilenet_v2", seed=0))
+    folded = load_network("mobilenet_v2", "scratch")
+    folded.extractor.load_state_dict(  # the same random statistics, folded the way load_network folds
+        GraphModule(
+            fold_batch_norms(randomised_norms(build("mobilenet_v2", seed=0)), frozenset(folded.spec.layers)),
+            folded.extractor.graph,
+        ).state_dict()
+    )
+    images = torch.rand(1, 3, 96, 96)
+    normalised = v2.Normalize(folded.mean, folded.std)(images)
+    with torch.inference_mode():
+        expected = create_feature_extractor(
+            plain, {**{layer: layer for layer in folded.spec.layers}, "classifier.1": "logits"}
+        )(normalised)
+        for name, output in folded(images).items():
+            torch.testing.assert_close(output, expected[name], rtol=1e-4, atol=1e-4)
 
 
 def test_weights_folder_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
