@@ -1,7 +1,8 @@
 """The live view: scene, feature maps and class scores for both models, redrawn on every move.
 
-It is one fragment, so a drag reruns only this part of the page; the drag canvas is mounted
-last, so its acknowledgement reaches the browser after the plots it asked for.
+It is one fragment, so a drag reruns only this part of the page. Every panel is computed before
+any is drawn (see ui/panel.py); the drag canvas is drawn last, so its acknowledgement reaches the
+browser after the plots it asked for.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from models import Network, run_side_by_side
 from probes import top_k
 from ui import resources
 from ui.drag_canvas import drag_canvas
-from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
+from ui.export import csv_bytes, export_button, line_chart_png, png_bytes
 from ui.families import families
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
 from ui.links import follow_view
-from ui.measurements import measurement_exports, measurements_panel
+from ui.measurements import measurements_panel
 from ui.notes import how_to_read
+from ui.panel import Panel
 from ui.score_map_view import consistency_panel, score_map_panel, sweep_panel
 from ui.settings import Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
@@ -32,92 +34,117 @@ def live_view(settings: Settings) -> None:
     networks = resources.column_networks(settings.model)
     loaded = resources.loaded_only(networks)
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
+    record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
+    columns = {
+        variant: model_panel(settings, net, outputs[variant], (x, y))
+        if variant in outputs
+        else unavailable_panel(settings.model, variant, net)
+        for variant, net in networks.items()
+    }
+    below = [
+        path_panel(settings.model),
+        measurements_panel(settings, loaded, outputs, (x, y), dragging),
+        score_map_panel(settings, loaded, (x, y)),
+        sweep_panel(settings, loaded),
+        consistency_panel(settings, loaded),
+    ]
+    scene = scene_panel(settings)
+
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
-    exports: Exports = {}
     for (variant, net), column in zip(networks.items(), model_columns, strict=True):
         with column:
             source = f"{net.spec.label}: {net.source}" if variant in outputs else None  # where its weights came from
             st.subheader(titles[variant], anchor=False, help=source)
-            if variant in outputs:
-                exports |= model_panel(settings, net, outputs[variant], (x, y))
-            else:
-                unavailable_panel(settings.model, variant, net)
-    record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
-    exports |= path_panel(settings.model)
-    exports |= measurement_exports(measurements_panel(settings, loaded, outputs, (x, y), dragging), loaded)
-    exports |= score_map_panel(settings, loaded, (x, y))
-    exports |= sweep_panel(settings, loaded)
-    exports |= consistency_panel(settings, loaded)
+            columns[variant].draw()
+    for panel in below:
+        panel.draw()
+    exports = {name: make for panel in (*columns.values(), *below) for name, make in panel.exports.items()}
     export_button(exports, f"shift-lab_{settings.model}_{settings.object}_x{x}_y{y}")
     follow_view(settings, x, y)
     with scene_column:
-        scene_panel(settings)
+        scene.draw()
 
 
-def model_panel(
-    settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]
-) -> Exports:
+def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]) -> Panel:
     """Feature maps of the chosen layer and the top-5 classes of one model."""
     fmap = outputs[settings.layer][0]  # (C, H, W)
     channels, value_range = resources.shown_channels(settings, net.variant)
     mosaic = feature_mosaic(fmap, channels, value_range)
-    st.html(f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">')
-    st.caption(
+    image = f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">'
+    caption = (
         f"`{settings.layer}`, object at x = {position[0]}, y = {position[1]}: {len(channels)} of {fmap.shape[0]} "
         f"channels, {fmap.shape[1]}×{fmap.shape[2]}; dark {value_range[0]:.3g} → bright {value_range[1]:.3g}."
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
-    st.html(top5_html(classes))
+    bars = top5_html(classes)
+
+    def draw() -> None:
+        st.html(image)
+        st.caption(caption)
+        st.html(bars)
+
     rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
-    return {
-        f"feature_maps_{net.variant}.png": lambda: png_bytes(mosaic),
-        f"feature_maps_{net.variant}.csv": lambda: feature_maps_csv(fmap[channels], channels),
-        f"top5_{net.variant}.csv": lambda: csv_bytes(["rank", "class", "probability"], rows),
-    }
+    return Panel(
+        draw,
+        {
+            f"feature_maps_{net.variant}.png": lambda: png_bytes(mosaic),
+            f"feature_maps_{net.variant}.csv": lambda: feature_maps_csv(fmap[channels], channels),
+            f"top5_{net.variant}.csv": lambda: csv_bytes(["rank", "class", "probability"], rows),
+        },
+    )
 
 
-def unavailable_panel(model: str, variant: str, reason: str) -> None:
+def unavailable_panel(model: str, variant: str, reason: str) -> Panel:
     """Why this model cannot be shown, and a way to try again once the cause is fixed."""
-    st.warning(reason, icon=":material/cloud_off:")
-    if st.button("Try again", key=f"retry_{variant}"):
-        resources.forget_network(model, variant)
-        st.rerun(scope="app")
+
+    def draw() -> None:
+        st.warning(reason, icon=":material/cloud_off:")
+        if st.button("Try again", key=f"retry_{variant}"):
+            resources.forget_network(model, variant)
+            st.rerun(scope="app")
+
+    return Panel(draw)
 
 
-def path_panel(model: str) -> Exports:
+def path_panel(model: str) -> Panel:
     """The tracked class's probability along the path dragged so far, for each model."""
-    path = st.session_state.path
-    tracked = st.session_state.tracked
-    title, button = st.columns([5, 1], vertical_alignment="bottom")
-    title.markdown(
-        "**Along the dragged path:** how sure each model stays of the class it saw first. "
-        "The path begins at the reference position of the measurements below."
-    )
-    button.button(
-        "Pin reference here",
-        on_click=reset_path,
-        key="reset_path",
-        width="stretch",
-        help="Start a new path at the current position; measurements compare against it.",
-    )
+    path = list(st.session_state.path)  # this event's path: later events add to the session's list
     traces = {}
-    for variant, class_index in tracked.items():
+    for variant, class_index in st.session_state.tracked.items():
         net = resources.network(model, variant)
         if isinstance(net, Network):
             name = f"{net.title}: {net.categories[class_index]}"
             traces[name] = [point.get(variant) for point in path]
-    st.html(path_svg(traces))
-    how_to_read("path")
-    path = list(path)  # this event's path: later events add to the session's list
-    return {
-        "path.csv": lambda: csv_bytes(
-            ["step", "x", "y", *(f"p({name})" for name in traces)],
-            [(step, p["x"], p["y"], *(values[step] for values in traces.values())) for step, p in enumerate(path)],
-        ),
-        "path.png": lambda: line_chart_png(
-            traces, range(len(path)), "step of the dragged path", "probability", "Along the dragged path"
-        ),
-    }
+    plot = path_svg(traces)
+
+    def draw() -> None:
+        title, button = st.columns([5, 1], vertical_alignment="bottom")
+        title.markdown(
+            "**Along the dragged path:** how sure each model stays of the class it saw first. "
+            "The path begins at the reference position of the measurements below."
+        )
+        button.button(
+            "Pin reference here",
+            on_click=reset_path,
+            key="reset_path",
+            width="stretch",
+            help="Start a new path at the current position; measurements compare against it.",
+        )
+        st.html(plot)
+        how_to_read("path")
+
+    return Panel(
+        draw,
+        {
+            "path.csv": lambda: csv_bytes(
+                ["step", "x", "y", *(f"p({name})" for name in traces)],
+                [(step, p["x"], p["y"], *(values[step] for values in traces.values())) for step, p in enumerate(path)],
+            ),
+            "path.png": lambda: line_chart_png(
+                traces, range(len(path)), "step of the dragged path", "probability", "Along the dragged path"
+            ),
+        },
+    )
 
 
 def feature_maps_csv(maps: torch.Tensor, channels: list[int]) -> bytes:
@@ -133,21 +160,27 @@ def feature_maps_csv(maps: torch.Tensor, channels: list[int]) -> bytes:
     )
 
 
-def scene_panel(settings: Settings) -> None:
+def scene_panel(settings: Settings) -> Panel:
     """What the models see: the draggable canvas, and the same position as numbers."""
-    st.subheader("Scene", anchor=False)
-    left, right = st.columns(2)
-    left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="x")
-    right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="y")
-    drag_canvas(
-        key=CANVAS_KEY,
-        background_url=resources.background_url(settings.background, settings.canvas),
-        sprite_url=resources.sprite_url(settings.object, settings.object_size),
-        canvas=settings.canvas,
-        x=st.session_state.x,
-        y=st.session_state.y,
-        ack=st.session_state.ack,
-        display_px=max(448, settings.canvas),
-    )
-    st.caption("Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps).")
-    how_to_read("view")
+    background = resources.background_url(settings.background, settings.canvas)
+    sprite = resources.sprite_url(settings.object, settings.object_size)
+
+    def draw() -> None:
+        st.subheader("Scene", anchor=False)
+        left, right = st.columns(2)
+        left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="x")
+        right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="y")
+        drag_canvas(
+            key=CANVAS_KEY,
+            background_url=background,
+            sprite_url=sprite,
+            canvas=settings.canvas,
+            x=st.session_state.x,
+            y=st.session_state.y,
+            ack=st.session_state.ack,
+            display_px=max(448, settings.canvas),
+        )
+        st.caption("Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps).")
+        how_to_read("view")
+
+    return Panel(draw)

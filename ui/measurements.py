@@ -17,10 +17,12 @@ from ui import resources
 from ui.export import Exports, csv_bytes, shift_chart_png
 from ui.figures import legend_html, shift_svg
 from ui.notes import how_to_read
+from ui.panel import Panel
 from ui.settings import Settings, objects_for
 
 BORDER_PX = 16  # the band along the canvas edges that zero padding affects most: left out of equivariance
 MEASUREMENTS_KEPT = 500  # per session: the points of the shift plot
+LIVE_KEY = "live_measurements"  # the toggle: measure on every drag event too
 
 
 @dataclass(frozen=True)
@@ -52,31 +54,35 @@ def measurements_panel(
     outputs: dict[str, dict[str, torch.Tensor]],
     position: tuple[int, int],
     dragging: bool,
-) -> list[Measurements]:
+) -> Panel:
     """The measurements between the reference position and now, redone whenever the object rests,
-    and on every drag event too when the user asks for it; returns every measurement since the
-    reference was pinned, the newest last.
+    and on every drag event too when the user asks for it; they are kept for the shift plot, from
+    the reference on.
 
-    By default, while the mouse button is down the last measurements stay on screen unchanged (an
-    unchanged element costs the browser nothing): redoing them on every event cost about 40 ms on
-    the server and 100 ms in all per update with MobileNetV2 (measured: 4.6 -> 3.3 updates/s).
+    By default, while the mouse button is down the last measurements stay on screen unchanged:
+    redoing them on every event cost about 40 ms on the server and 100 ms in all per update with
+    MobileNetV2 (measured: 4.6 -> 3.3 updates/s).
     """
-    live = st.toggle(
-        "Update the measurements during the drag too (slower updates)",
-        key="live_measurements",
-        help="Off: the measurements below are redone whenever the object rests (release, arrow key, typed "
-        "position). On: on every drag event as well, which makes every update slower.",
-    )
     history = st.session_state.measured
-    if live or not dragging or not history:
+    if st.session_state.get(LIVE_KEY) or not dragging or not history:  # the toggle drawn below, as last set
         latest = measure(settings, loaded, outputs, position)
         if history and (history[-1].position, history[-1].layer) == (latest.position, latest.layer):
             history.pop()
         history.append(latest)
         del history[:-MEASUREMENTS_KEPT]
-    st.html(measurements_html(history, loaded))
-    how_to_read("measurements")
-    return history
+    shown = measurements_html(history, loaded)
+
+    def draw() -> None:
+        st.toggle(
+            "Update the measurements during the drag too (slower updates)",
+            key=LIVE_KEY,
+            help="Off: the measurements below are redone whenever the object rests (release, arrow key, typed "
+            "position). On: on every drag event as well, which makes every update slower.",
+        )
+        st.html(shown)
+        how_to_read("measurements")
+
+    return Panel(draw, measurement_exports(history, loaded))
 
 
 def measure(

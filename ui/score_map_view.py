@@ -12,9 +12,10 @@ import torch
 from models import Network
 from probes import ScoreMap, flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
 from ui import resources
-from ui.export import Exports, csv_bytes, line_chart_png, score_maps_png
+from ui.export import csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
 from ui.notes import how_to_read
+from ui.panel import NOTHING, Panel
 from ui.settings import Settings
 
 GRID_STEPS = (32, 16, 8, 4)
@@ -143,46 +144,49 @@ def score_map_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job
     }
 
 
-def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Exports:
+def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Panel:
     """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
     if not (jobs := score_map_jobs(settings.scene, loaded)):
-        return {}
+        return NOTHING
     (step,) = request_for("score_map_request", settings.scene)
     tracked = st.session_state.tracked
-    st.markdown(
-        f"**Score maps** (every {step} px): the probability of each model's first class with the object centred "
-        "at each point of a grid (bright = sure). Dots mark where that class is no longer ranked first; the ring "
-        "is the object now."
-    )
-    maps = {}
-    for (variant, job), column in zip(jobs.items(), st.columns(len(jobs)), strict=True):
-        net = loaded[variant]
-        with column:
-            scores = remembered(job)
+    maps, images, captions = {}, [], []
+    for variant, job in jobs.items():
+        net, scores = loaded[variant], remembered(job)
         maps[f"{net.title}: {net.categories[tracked[variant]]}"] = scores
-        kept = float(scores.top1_kept.float().mean())
-        column.html(
-            f'<img class="score-map" src="{png_data_url(score_map_image(scores, settings.canvas, position))}" '
-            f'alt="score map">'
+        images.append(png_data_url(score_map_image(scores, settings.canvas, position)))
+        captions.append(
+            f"{net.title}: “{net.categories[tracked[variant]]}” stays first at "
+            f"{float(scores.top1_kept.float().mean()):.0%} of {scores.top1_kept.numel()} positions; probability "
+            f"{float(scores.probability.min()):.2f} to {float(scores.probability.max()):.2f}."
         )
-        column.caption(
-            f"{net.title}: “{net.categories[tracked[variant]]}” stays first at {kept:.0%} of "
-            f"{scores.top1_kept.numel()} positions; probability {float(scores.probability.min()):.2f} to "
-            f"{float(scores.probability.max()):.2f}."
+
+    def draw() -> None:
+        st.markdown(
+            f"**Score maps** (every {step} px): the probability of each model's first class with the object "
+            "centred at each point of a grid (bright = sure). Dots mark where that class is no longer ranked "
+            "first; the ring is the object now."
         )
-    how_to_read("score_maps")
-    return {
-        "score_maps.csv": lambda: csv_bytes(
-            ["model_and_class", "x", "y", "probability", "still_first"],
-            [
-                (name, x, y, f"{float(scores.probability[i, j]):.6f}", bool(scores.top1_kept[i, j]))
-                for name, scores in maps.items()
-                for i, y in enumerate(scores.positions)
-                for j, x in enumerate(scores.positions)
-            ],
-        ),
-        "score_maps.png": lambda: score_maps_png(maps, settings.canvas, position),
-    }
+        for image, caption, column in zip(images, captions, st.columns(len(images)), strict=True):
+            column.html(f'<img class="score-map" src="{image}" alt="score map">')
+            column.caption(caption)
+        how_to_read("score_maps")
+
+    return Panel(
+        draw,
+        {
+            "score_maps.csv": lambda: csv_bytes(
+                ["model_and_class", "x", "y", "probability", "still_first"],
+                [
+                    (name, x, y, f"{float(scores.probability[i, j]):.6f}", bool(scores.top1_kept[i, j]))
+                    for name, scores in maps.items()
+                    for i, y in enumerate(scores.positions)
+                    for j, x in enumerate(scores.positions)
+                ],
+            ),
+            "score_maps.png": lambda: score_maps_png(maps, settings.canvas, position),
+        },
+    )
 
 
 def sweep_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
@@ -203,11 +207,11 @@ def sweep_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tup
     }
 
 
-def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
+def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
     first-class probability with the object at every x."""
     if not (jobs := sweep_jobs(settings.scene, loaded)):
-        return {}
+        return NOTHING
     (y,) = request_for("sweep_request", settings.scene)
     tracked = st.session_state.tracked
     points = [(x, y) for x in range(settings.canvas)]
@@ -218,22 +222,29 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
         traces[f"{net.title}: {net.categories[tracked[variant]]}"] = probability.tolist()
         top1s[net.title] = [net.categories[i] for i in top1.tolist()]
         flips.append(f"{net.title} {flip_rate(top1):.1%}")
-    st.markdown(
-        f"**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
-        f"{settings.canvas - 1}. How often one pixel of movement changes the top-1 class (flip rate, over "
-        f"{settings.canvas - 1} moves): {', '.join(flips)}."
+    plot = path_svg(traces, end_label=f"x = {settings.canvas - 1}")
+
+    def draw() -> None:
+        st.markdown(
+            f"**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
+            f"{settings.canvas - 1}. How often one pixel of movement changes the top-1 class (flip rate, over "
+            f"{settings.canvas - 1} moves): {', '.join(flips)}."
+        )
+        st.html(plot)
+        how_to_read("sweep")
+
+    return Panel(
+        draw,
+        {
+            "sweep.csv": lambda: csv_bytes(
+                ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
+                [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x, _ in points],
+            ),
+            "sweep.png": lambda: line_chart_png(
+                traces, range(settings.canvas), "object centre x (px)", "probability", f"One-pixel sweep at y = {y}"
+            ),
+        },
     )
-    st.html(path_svg(traces, end_label=f"x = {settings.canvas - 1}"))
-    how_to_read("sweep")
-    return {
-        "sweep.csv": lambda: csv_bytes(
-            ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
-            [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x, _ in points],
-        ),
-        "sweep.png": lambda: line_chart_png(
-            traces, range(settings.canvas), "object centre x (px)", "probability", f"One-pixel sweep at y = {y}"
-        ),
-    }
 
 
 def consistency_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
@@ -251,10 +262,10 @@ def consistency_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, J
     }
 
 
-def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Exports:
+def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     """Zhang's shift consistency around the position where it was asked for, per model."""
     if not (jobs := consistency_jobs(settings.scene, loaded)):
-        return {}
+        return NOTHING
     centre = request_for("consistency_request", settings.scene)
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
     results, top1s = [], {}
@@ -263,24 +274,27 @@ def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Exports
         _, top1 = remembered(job)
         results.append(f"{net.title} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
         top1s[net.title] = [net.categories[i] for i in top1.tolist()]
-    st.markdown(
+    summary = (
         f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
         f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(results)}. "
         "Zhang measured 85% for an ImageNet ResNet-18 on natural photos; a scratch twin scores high because "
         "it gives every input the same class."
     )
-    return {
-        "shift_consistency.csv": lambda: csv_bytes(
-            ["pair", "x1", "y1", "x2", "y2", *(f"{m}: top1 {k}" for m in top1s for k in (1, 2)), *top1s],
-            [
-                (
-                    n,
-                    *first,
-                    *second,
-                    *(t[i] for t in top1s.values() for i in (2 * n, 2 * n + 1)),
-                    *(t[2 * n] == t[2 * n + 1] for t in top1s.values()),
-                )
-                for n, (first, second) in enumerate(pairs)
-            ],
-        ),
-    }
+    return Panel(
+        lambda: st.markdown(summary),
+        {
+            "shift_consistency.csv": lambda: csv_bytes(
+                ["pair", "x1", "y1", "x2", "y2", *(f"{m}: top1 {k}" for m in top1s for k in (1, 2)), *top1s],
+                [
+                    (
+                        n,
+                        *first,
+                        *second,
+                        *(t[i] for t in top1s.values() for i in (2 * n, 2 * n + 1)),
+                        *(t[2 * n] == t[2 * n + 1] for t in top1s.values()),
+                    )
+                    for n, (first, second) in enumerate(pairs)
+                ],
+            ),
+        },
+    )
