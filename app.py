@@ -29,7 +29,8 @@ torch.set_num_threads(1)
 
 
 def main() -> None:
-    st.set_page_config(page_title="Shift Lab", page_icon=":material/open_with:", layout="wide")
+    # An emoji icon: a Material icon here becomes a favicon fetched from Google, which fails offline.
+    st.set_page_config(page_title="Shift Lab", page_icon="↔️", layout="wide")
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
     with st.sidebar:
         if st.toggle("Large text", key="large_text", help="For a projector at the back of a room: all text larger."):

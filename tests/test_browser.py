@@ -7,6 +7,7 @@ import io
 import re
 import time
 import zipfile
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
@@ -60,6 +61,22 @@ def test_dragging_updates_the_feature_maps_before_the_mouse_is_released(app_page
     expect(app_page.get_by_text("object at x = 32, y = 72")).to_have_count(columns, timeout=15_000)
     ARTIFACTS.mkdir(exist_ok=True)
     app_page.screenshot(path=ARTIFACTS / "drag.png", full_page=True)
+
+
+def test_both_pages_load_without_asking_anything_of_the_internet():
+    """Classrooms may have no internet: every request the pages make goes to the app's own server."""
+    with running_app(app_env()) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        hosts = set()
+        page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))  # None for data: URLs
+        page.goto(url)
+        page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
+        page.get_by_role("link", name="CNN lab").click()
+        page.get_by_text("Build and train your own").wait_for(timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        browser.close()
+    assert hosts - {None} == {"127.0.0.1"}
 
 
 def test_arrow_keys_nudge_the_object(app_page: Page):
