@@ -1,39 +1,58 @@
-"""Can one server hold a whole class? Opens 20 real sessions of the app in one headless Chromium
-on loopback; 4 of them drag the object back and forth for 60 s while the other 16 sit idle.
+"""Can one server hold a whole class? Opens 20 sessions of the app on loopback; 4 of them drag the
+object back and forth for 60 s while the other 16 sit idle.
 
-Prints, per dragging session: updates per second as the browser sees them (new positions shown
+Two kinds of client (`--clients`):
+- `browser` (the default): every session is a real page in one headless Chromium, dragged with
+  the mouse. On this 2-core VM the Chromiums drawing the pages take more CPU than the server, so
+  this measures the classroom as a whole run on one machine, not the server.
+- `protocol`: every session is a Python client (benchmarks.streamlit_client) speaking Streamlit's
+  websocket protocol as the page does, with the drag canvas's back-pressure (drag_canvas.js)
+  redone in Python, but drawing nothing. In a classroom each browser runs on its student's own
+  laptop; this measures what the server alone can serve.
+
+Prints, per dragging session: updates per second as the client sees them (new positions shown
 in the model columns; and, as in benchmarks.drag_latency, server acks that came within the
-canvas's 1 s wait) with latency p50/p95; whether stale positions are dropped (positions sent
-against mouse moves; after release, how long until the page shows the final position, and
-whether anything else is shown after it); errors (page errors, Streamlit exception elements,
-closed websockets, tracebacks in the server log, idle sessions that no longer answer); the
-server's resident memory, sampled every second; and where the CPU went (server, its main
-thread, the browsers, the rest of the machine) with the server's CPU time per update.
+canvas's 1 s wait) with latency p50/p95 (browser: from sending a position to its ack, which comes
+after every plot for it; protocol: to the model columns showing it); whether stale positions are
+dropped (positions sent against mouse moves; after release, how long until the page shows the
+final position, and whether anything else is shown after it); errors (page errors, or messages
+the protocol client could not read; Streamlit exception elements, closed websockets, tracebacks
+in the server log, idle sessions that no longer answer); the server's resident memory, sampled
+every second; and where the CPU went (server, its main thread, the clients, the rest of the
+machine) with the server's and the clients' CPU time per update.
 Targets (issue 5): no errors, ≥ 2 updates/s for every dragging session, bounded server memory.
 
-Run with `make bench` or `python -m benchmarks.load_test`; with `--split-cores` the server runs
-alone on core 0 and the browsers on the others. A benchmark, not a test: the browsers share the
-machine's cores with the server here, unlike in a classroom, and other users' load
-shows in the figures (giving Chromium nice 19 made it worse: it starved the mouse moves and
-websockets closed).
+Run with `make bench` or `python -m benchmarks.load_test [--clients protocol]`; `--seconds S`
+and `--sessions N` make short runs for development. With `--split-cores` the server runs alone
+on core 0 and the clients on the others. A benchmark, not a test: other users' load shows in the
+figures (giving Chromium nice 19 made it worse: it starved the mouse moves and websockets closed).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import math
 import os
 import platform
 import re
 import statistics
-import sys
 import time
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from playwright.async_api import Browser, Page, WebSocket, async_playwright
+from playwright.async_api import Browser, Page, Playwright, WebSocket, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+from streamlit.proto.Delta_pb2 import Delta
 
+from benchmarks.streamlit_client import ElementPath, StreamlitClient
 from models import WEIGHTS_DIR_ENV
 from tests.conftest import app_env
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_app
@@ -42,11 +61,14 @@ SESSIONS = 20
 DRAGGING = 4
 DRAG_SECONDS = 60.0
 MOVE_INTERVAL_S = 0.03  # a mouse move every 30 ms, about what a browser reports while dragging
+ACK_TIMEOUT_S = 1.0  # as drag_canvas.js: after this long without an ack, the canvas sends anyway
 WINDOW_S = 10  # the worst stretch of this many seconds is reported too
 QUIET_S = 2.0  # after settling, nothing more may arrive for this long
 LOAD_TIMEOUT_S = 240
 SETTLE_TIMEOUT_S = 30
+ANSWER_TIMEOUT_S = 30
 CANVAS = 224
+CANVAS_COMPONENT = "shiftlab.drag_canvas"
 POSITION = re.compile(r"object at x = (\d+), y = (\d+)")
 # Counts each new position the model columns' captions show: an update drawn, whether or not its
 # ack came in time to count (the canvas stops waiting for an ack after 1 s and sends anyway).
@@ -67,20 +89,88 @@ WATCH_DRAWN = """() => {
 TARGET_UPDATES_PER_S = 2.0
 MEMORY_GROWTH_MB = 50  # how much higher the server's memory may peak in the second half of the drag than in the first
 
+Position = tuple[int, int]
+
 
 @dataclass
-class Session:
-    """One student's page, and what went wrong on it."""
+class CanvasStats:
+    """The drag canvas's own figures since the mouse went down."""
 
-    page: Page
-    page_errors: list[str] = field(default_factory=list)
-    closed_sockets: int = 0
+    sent: int = 0
+    acked: int = 0  # acks that came within ACK_TIMEOUT_S
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+class Canvas(ABC):
+    """One session's drag canvas, as drag() drives and watches it, in canvas pixels."""
+
+    @abstractmethod
+    async def press(self, x: float, y: float) -> None: ...
+
+    @abstractmethod
+    async def move(self, x: float, y: float) -> None: ...
+
+    @abstractmethod
+    async def release(self) -> None: ...
+
+    @abstractmethod
+    async def drawn(self) -> int:
+        """New positions the model columns have shown since the press."""
+
+    @abstractmethod
+    async def stats(self) -> CanvasStats: ...
+
+    @abstractmethod
+    async def position(self) -> Position:
+        """Where the canvas has the object."""
+
+    @abstractmethod
+    async def shown_positions(self) -> set[Position]:
+        """The positions the model columns' captions show (a set, so one when they agree)."""
+
+
+class Session(ABC):
+    """One student's page: how long it took to load, its canvas, and what went wrong on it."""
+
     load_s: float = float("nan")  # from opening the page to the canvas being on it
+
+    @abstractmethod
+    def canvas(self) -> Canvas: ...
+
+    @abstractmethod
+    async def answers(self) -> bool:
+        """Does an idle session still answer? One arrow key press on the canvas, and the model
+        columns must follow."""
+
+    @abstractmethod
+    async def errors(self) -> Counter[str]:
+        """What went wrong on the page, by the name the report gives it."""
+
+    @abstractmethod
+    def error_messages(self) -> list[str]:
+        """The words of the errors counted, where the client has them."""
+
+
+class Clients(Protocol):
+    """One kind of client: opens the sessions (closing them on exit) and knows its own CPU time."""
+
+    name: str
+    latency: str  # what the latencies run from and to
+    cpu: str  # whose CPU time the clients' is
+    others: str  # whose CPU time the rest of the machine's is
+
+    async def __aenter__(self) -> Clients: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def open(self, url: str) -> Session: ...
+
+    def cpu_seconds(self, server: int) -> float: ...
 
 
 @dataclass
 class Drag:
-    """What the browser saw during one session's drag and after its release."""
+    """What the client saw during one session's drag and after its release."""
 
     moves: int
     sent: int
@@ -102,8 +192,319 @@ class Sample:
     rss_mb: float
     cpu_s: float
     main_thread_cpu_s: float
-    browsers_cpu_s: float  # Chromium and Playwright's driver: every other process this one started
+    clients_cpu_s: float  # the browsers or the protocol clients, see Clients.cpu
     machine_busy: float  # the whole machine, jiffies busy / all, since the previous sample
+
+
+# --- Browser mode -----------------------------------------------------------------------------
+
+
+class BrowserCanvas(Canvas):
+    """The canvas on a page, dragged with Playwright's mouse; figures from drag_canvas.js."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.origin = (0.0, 0.0)
+        self.scale = 1.0
+        self.before = CanvasStats()
+
+    async def press(self, x: float, y: float) -> None:
+        box = await self.page.locator(".drag-canvas canvas").bounding_box()
+        self.origin, self.scale = (box["x"], box["y"]), box["width"] / CANVAS
+        await self.move(x, y)
+        await self.page.evaluate(WATCH_DRAWN)
+        self.before = CanvasStats()
+        self.before = await self.stats()  # counted from here, so the press's own position is counted too
+        await self.page.mouse.down()
+
+    async def move(self, x: float, y: float) -> None:
+        await self.page.mouse.move(self.origin[0] + x * self.scale, self.origin[1] + y * self.scale)
+
+    async def release(self) -> None:
+        await self.page.mouse.up()
+
+    async def drawn(self) -> int:
+        return await self.page.evaluate("window.drawnPositions")
+
+    async def stats(self) -> CanvasStats:
+        now = await self.page.evaluate("window.shiftLabStats")
+        acked = now["acked"] - self.before.acked
+        return CanvasStats(now["sent"] - self.before.sent, acked, now["latenciesMs"][-acked:] if acked else [])
+
+    async def position(self) -> Position:
+        x, y = re.findall(r"\d+", await self.page.locator(".drag-canvas-position").inner_text())
+        return int(x), int(y)
+
+    async def shown_positions(self) -> set[Position]:
+        texts = await self.page.get_by_text(POSITION).all_inner_texts()
+        return {(int(m[1]), int(m[2])) for m in map(POSITION.search, texts) if m}
+
+
+class BrowserSession(Session):
+    """A page in its own browser context: a student's own session."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.page_errors: list[str] = []
+        self.closed_sockets = 0
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: WebSocket) -> None:
+        def closed(_: WebSocket) -> None:
+            self.closed_sockets += 1
+
+        socket.on("close", closed)
+
+    def canvas(self) -> Canvas:
+        return BrowserCanvas(self.page)
+
+    async def answers(self) -> bool:
+        await self.page.locator(".drag-canvas canvas").press("ArrowDown")
+        try:
+            await self.page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2 + 1}").first.wait_for(
+                timeout=ANSWER_TIMEOUT_S * 1000
+            )
+        except PlaywrightTimeout:
+            return False
+        return True
+
+    async def errors(self) -> Counter[str]:
+        return Counter(
+            {
+                "page errors": len(self.page_errors),
+                "Streamlit exception elements": await self.page.get_by_test_id("stException").count(),
+                "closed websockets (disconnected sessions)": self.closed_sockets,
+            }
+        )
+
+    def error_messages(self) -> list[str]:
+        return self.page_errors
+
+
+class Browsers:
+    """Browser mode: every session a page of one headless Chromium."""
+
+    name = "browser"
+    latency = "sent → acked"
+    cpu = "the pages' Chromium and Playwright"
+    others = "other users, this script"
+    playwright: Playwright
+    browser: Browser
+
+    async def __aenter__(self) -> Browsers:
+        self.playwright = await async_playwright().start()
+        self.browser = await self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.browser.close()
+        await self.playwright.stop()
+
+    async def open(self, url: str) -> Session:
+        """A new browser context and page, loaded up to the first plots."""
+        start = time.monotonic()
+        page = await (await self.browser.new_context(viewport={"width": 1600, "height": 1000})).new_page()
+        session = BrowserSession(page)
+        await page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_S * 1000)
+        for shown in (
+            page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2}"),
+            page.locator(".drag-canvas"),
+        ):
+            await shown.first.wait_for(timeout=LOAD_TIMEOUT_S * 1000)  # the canvas comes last, after every plot
+        session.load_s = time.monotonic() - start
+        return session
+
+    def cpu_seconds(self, server: int) -> float:
+        return browsers_cpu_seconds(server)
+
+
+# --- Protocol mode ----------------------------------------------------------------------------
+
+
+def canvas_element(client: StreamlitClient) -> Delta | None:
+    """The drag canvas's element on the client's page, if it is there yet."""
+    return next(
+        (
+            d
+            for _, d in client.find("bidi_component")
+            if d.new_element.bidi_component.component_name == CANVAS_COMPONENT
+        ),
+        None,
+    )
+
+
+def shown_positions(client: StreamlitClient) -> list[Position]:
+    """The positions the model columns' captions show on the client's page, in page order."""
+    matches = (POSITION.search(d.new_element.markdown.body) for _, d in client.find("markdown"))
+    return [(int(m[1]), int(m[2])) for m in matches if m]
+
+
+def to_pixel(v: float) -> int:
+    """drag_canvas.js's clamp: Math.round into the canvas."""
+    return min(CANVAS - 1, max(0, math.floor(v + 0.5)))
+
+
+class ProtocolCanvas(Canvas):
+    """drag_canvas.js's side of the drag, in Python. The canvas sends the newest position only
+    once Python has acknowledged the previous one (its seq comes back as `ack` in the component's
+    data) or ACK_TIMEOUT_S passed; positions that pile up meanwhile are dropped. Each position is
+    the component's state {"pos": {x, y, seq, dragging}}, sent with a rerun of its fragment."""
+
+    def __init__(self, client: StreamlitClient, element: Delta) -> None:
+        self.client = client
+        data = json.loads(element.new_element.bidi_component.json)
+        self.x, self.y, self.seq = data["x"], data["y"], data.get("ack", 0)
+        self.widget_id, self.fragment_id = element.new_element.bidi_component.id, element.fragment_id
+        self.dragging = False
+        self.inflight: int | None = None
+        self.counts = CanvasStats()
+        self.drawn_positions = 0
+        self.shown = shown_positions(client)[0]
+        self.sent_at: dict[Position, float] = {}  # when each position was last sent, until it is shown
+        self.pending = asyncio.Event()  # a position waits to be sent
+        self.acked = asyncio.Event()
+        client.listeners.append(self._see)
+        self.sender = asyncio.create_task(self._send_newest())
+
+    def _see(self, _: ElementPath, delta: Delta) -> None:
+        """Each element the server draws: the canvas's data may carry the ack; a caption a new position."""
+        element = delta.new_element
+        if element.WhichOneof("type") == "bidi_component" and element.bidi_component.component_name == CANVAS_COMPONENT:
+            self.widget_id, self.fragment_id = element.bidi_component.id, delta.fragment_id
+            data = json.loads(element.bidi_component.json)
+            if self.inflight is not None and data["ack"] >= self.inflight:
+                self.counts.acked += 1
+                self.inflight = None
+                self.acked.set()
+            if not self.dragging and self.inflight is None and not self.pending.is_set():
+                self.x, self.y = data["x"], data["y"]  # when idle, Python's position is the truth
+        elif element.WhichOneof("type") == "markdown" and POSITION.search(element.markdown.body):
+            shown = shown_positions(self.client)[0]
+            if shown != self.shown:
+                self.shown = shown
+                self.drawn_positions += 1
+                if (sent := self.sent_at.pop(shown, None)) is not None:
+                    self.counts.latencies_ms.append((time.monotonic() - sent) * 1000)
+
+    async def _send_newest(self) -> None:
+        """Send the newest position whenever one waits and none is in flight."""
+        while True:
+            await self.pending.wait()
+            self.pending.clear()
+            self.seq += 1
+            self.inflight = self.seq
+            self.counts.sent += 1
+            self.sent_at[(self.x, self.y)] = time.monotonic()
+            self.acked.clear()
+            pos = {"x": self.x, "y": self.y, "seq": self.seq, "dragging": self.dragging}
+            await self.client.send_json_value(self.widget_id, {"pos": pos}, self.fragment_id)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.acked.wait(), ACK_TIMEOUT_S)
+            self.inflight = None
+
+    async def press(self, x: float, y: float) -> None:
+        self.dragging = True
+        self.counts = CanvasStats()
+        self.drawn_positions = 0
+        await self.move(x, y)
+
+    async def move(self, x: float, y: float) -> None:
+        """Move the object there; a new pixel is sent, now or once nothing is in flight."""
+        if (to_pixel(x), to_pixel(y)) != (self.x, self.y):
+            self.x, self.y = to_pixel(x), to_pixel(y)
+            self.pending.set()
+
+    async def release(self) -> None:
+        """The final position always goes out, with dragging: false."""
+        self.dragging = False
+        self.pending.set()
+
+    async def drawn(self) -> int:
+        return self.drawn_positions
+
+    async def stats(self) -> CanvasStats:
+        return replace(self.counts, latencies_ms=list(self.counts.latencies_ms))
+
+    async def position(self) -> Position:
+        return self.x, self.y
+
+    async def shown_positions(self) -> set[Position]:
+        return set(shown_positions(self.client))
+
+
+class ProtocolSession(Session):
+    """A protocol client: a student's session without the page drawn."""
+
+    def __init__(self, client: StreamlitClient, element: Delta) -> None:
+        self.client = client
+        self.drag_canvas = ProtocolCanvas(client, element)
+
+    def canvas(self) -> Canvas:
+        return self.drag_canvas
+
+    async def answers(self) -> bool:
+        x, y = await self.drag_canvas.position()
+        await self.drag_canvas.move(x, y + 1)  # what the ArrowDown key does
+        return await self.client.wait_until(lambda: (x, y + 1) in shown_positions(self.client), ANSWER_TIMEOUT_S)
+
+    async def errors(self) -> Counter[str]:
+        return Counter(
+            {
+                "messages the client could not read": len(self.client.protocol_errors),
+                "Streamlit exception elements": len(self.client.exceptions),
+                "closed websockets (disconnected sessions)": int(self.client.disconnected),
+            }
+        )
+
+    def error_messages(self) -> list[str]:
+        return self.client.protocol_errors + self.client.exceptions
+
+    async def close(self) -> None:
+        self.drag_canvas.sender.cancel()
+        await self.client.close()
+
+
+class ProtocolClients:
+    """Protocol mode: every session a StreamlitClient in this process."""
+
+    name = "protocol"
+    latency = "sent → shown"
+    cpu = "the protocol clients (this process)"
+    others = "other users"
+
+    def __init__(self) -> None:
+        self.sessions: list[ProtocolSession] = []
+
+    async def __aenter__(self) -> ProtocolClients:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(session.close() for session in self.sessions))
+
+    async def open(self, url: str) -> Session:
+        """Connect and run the page, up to the canvas (which comes last, after every plot)."""
+        start = time.monotonic()
+        client = StreamlitClient(url)
+        await client.connect()
+        centre = (CANVAS // 2, CANVAS // 2)
+        if not await client.wait_until(
+            lambda: centre in shown_positions(client) and canvas_element(client) is not None, LOAD_TIMEOUT_S
+        ):
+            raise TimeoutError(f"no canvas on the page after {LOAD_TIMEOUT_S} s")
+        session = ProtocolSession(client, canvas_element(client))
+        session.load_s = time.monotonic() - start
+        self.sessions.append(session)
+        return session
+
+    def cpu_seconds(self, server: int) -> float:
+        return cpu_seconds(Path(f"/proc/{os.getpid()}/stat"))
+
+
+CLIENTS: dict[str, Callable[[], Clients]] = {"browser": Browsers, "protocol": ProtocolClients}
+
+
+# --- Measuring --------------------------------------------------------------------------------
 
 
 def parent_pids() -> dict[int, int]:
@@ -170,7 +571,7 @@ def rss_mb(pid: int) -> float:
     return int(match[1]) / 1024 if match else float("nan")
 
 
-async def sample_server(pid: int, samples: list[Sample], start: float) -> None:
+async def sample_server(pid: int, clients: Clients, samples: list[Sample], start: float) -> None:
     """Append a Sample every second until cancelled."""
     busy, total = machine_jiffies()
     while True:
@@ -181,7 +582,7 @@ async def sample_server(pid: int, samples: list[Sample], start: float) -> None:
                 rss_mb=rss_mb(pid),
                 cpu_s=cpu_seconds(Path(f"/proc/{pid}/stat")),
                 main_thread_cpu_s=cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat")),
-                browsers_cpu_s=browsers_cpu_seconds(pid),
+                clients_cpu_s=clients.cpu_seconds(pid),
                 machine_busy=(new_busy - busy) / max(new_total - total, 1),
             )
         )
@@ -189,94 +590,48 @@ async def sample_server(pid: int, samples: list[Sample], start: float) -> None:
         await asyncio.sleep(1)
 
 
-async def open_session(browser: Browser, url: str) -> Session:
-    """A new browser context and page: a student's own session, loaded up to the first plots."""
-    start = time.monotonic()
-    page = await (await browser.new_context(viewport={"width": 1600, "height": 1000})).new_page()
-    session = Session(page)
-    page.on("pageerror", lambda error: session.page_errors.append(str(error)))
-
-    def on_socket(socket: WebSocket) -> None:
-        def closed(_: WebSocket) -> None:
-            session.closed_sockets += 1
-
-        socket.on("close", closed)
-
-    page.on("websocket", on_socket)
-    await page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_S * 1000)
-    for shown in (page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2}"), page.locator(".drag-canvas")):
-        await shown.first.wait_for(timeout=LOAD_TIMEOUT_S * 1000)  # the canvas comes last, after every plot
-    session.load_s = time.monotonic() - start
-    return session
-
-
-async def shown_positions(page: Page) -> set[tuple[int, int]]:
-    """The positions the model columns' captions show (one per column; a set, so one when they agree)."""
-    texts = await page.get_by_text(POSITION).all_inner_texts()
-    return {(int(m[1]), int(m[2])) for m in map(POSITION.search, texts) if m}
-
-
-async def drag(page: Page, phase: float) -> Drag:
-    """Drag back and forth across the canvas for DRAG_SECONDS (80 px either side of the centre,
+async def drag(canvas: Canvas, phase: float, seconds: float) -> Drag:
+    """Drag back and forth across the canvas for `seconds` (80 px either side of the centre,
     4 s a round), then release and watch the page settle on the final position."""
-    box = await page.locator(".drag-canvas canvas").bounding_box()
-    scale = box["width"] / CANVAS
 
     def x_at(t: float) -> float:
         u = (t / 4 + phase) % 1  # a triangle wave: 32 -> 192 -> 32 px every 4 s
         return CANVAS // 2 + 80 * (4 * u - 1 if u < 0.5 else 3 - 4 * u)
 
-    await page.mouse.move(box["x"] + x_at(0) * scale, box["y"] + 112 * scale)
-    await page.mouse.down()
-    await page.evaluate(WATCH_DRAWN)
-    before = await page.evaluate("({...window.shiftLabStats, latenciesMs: []})")
+    await canvas.press(x_at(0), 112)
     start = time.monotonic()
     moves, drawn_each_second, next_tick = 0, [], 0.0
-    while (elapsed := time.monotonic() - start) < DRAG_SECONDS:
-        await page.mouse.move(box["x"] + x_at(elapsed) * scale, box["y"] + 112 * scale)
+    while (elapsed := time.monotonic() - start) < seconds:
+        await canvas.move(x_at(elapsed), 112)
         moves += 1
         if elapsed >= next_tick:
-            drawn_each_second.append(await page.evaluate("window.drawnPositions"))
+            drawn_each_second.append(await canvas.drawn())
             next_tick += 1
         await asyncio.sleep(MOVE_INTERVAL_S)
-    stats = await page.evaluate("window.shiftLabStats")
-    drawn = await page.evaluate("window.drawnPositions")
-    await page.mouse.up()
+    stats = await canvas.stats()
+    drawn = await canvas.drawn()
+    await canvas.release()
     released = time.monotonic()
-    final = tuple(int(v) for v in re.findall(r"\d+", await page.locator(".drag-canvas-position").inner_text()))
-    while await shown_positions(page) != {final} and time.monotonic() - released < SETTLE_TIMEOUT_S:
+    final = await canvas.position()
+    while await canvas.shown_positions() != {final} and time.monotonic() - released < SETTLE_TIMEOUT_S:
         await asyncio.sleep(0.05)
     settle_s = time.monotonic() - released
-    settled = await page.evaluate("window.drawnPositions")
+    settled = await canvas.drawn()
     await asyncio.sleep(QUIET_S)
-    quiet = await page.evaluate("({...window.shiftLabStats, drawn: window.drawnPositions})")
-    acked = stats["acked"] - before["acked"]
-    windows = [b - a for a, b in zip(drawn_each_second, drawn_each_second[WINDOW_S:], strict=False)]
+    quiet = await canvas.stats()
+    windows = [b - a for a, b in zip(drawn_each_second, [*drawn_each_second, drawn][WINDOW_S:], strict=False)]
     return Drag(
         moves=moves,
-        sent=stats["sent"] - before["sent"],
-        acked=acked,
+        sent=stats.sent,
+        acked=stats.acked,
         drawn=drawn,
-        unanswered=quiet["sent"] - quiet["acked"] - (before["sent"] - before["acked"]),
-        latencies_ms=stats["latenciesMs"][-acked:] if acked else [],
+        unanswered=quiet.sent - quiet.acked,
+        latencies_ms=stats.latencies_ms,
         worst_window_updates_per_s=min(windows, default=0) / WINDOW_S,
         settle_s=settle_s,
         drawn_after_release=settled - drawn,
-        late_updates=quiet["drawn"] - settled,
+        late_updates=await canvas.drawn() - settled,
     )
-
-
-async def nudge(session: Session) -> bool:
-    """Does an idle session still answer? One arrow key press, and its view must follow."""
-    canvas = session.page.locator(".drag-canvas canvas")
-    await canvas.press("ArrowDown")
-    try:
-        await session.page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2 + 1}").first.wait_for(
-            timeout=30_000
-        )
-    except PlaywrightTimeout:
-        return False
-    return True
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -289,7 +644,7 @@ def rss_at(samples: list[Sample], t: float) -> float:
 
 
 def cpu_between(samples: list[Sample], t0: float, t1: float) -> tuple[float, float, float, float]:
-    """Mean cores used by the server, its main thread and the browsers, and the machine's busy
+    """Mean cores used by the server, its main thread and the clients, and the machine's busy
     share, in [t0, t1]."""
     inside = [s for s in samples if t0 <= s.t <= t1]
     first, last = inside[0], inside[-1]
@@ -297,7 +652,7 @@ def cpu_between(samples: list[Sample], t0: float, t1: float) -> tuple[float, flo
     return (
         (last.cpu_s - first.cpu_s) / span,
         (last.main_thread_cpu_s - first.main_thread_cpu_s) / span,
-        (last.browsers_cpu_s - first.browsers_cpu_s) / span,
+        (last.clients_cpu_s - first.clients_cpu_s) / span,
         statistics.mean(s.machine_busy for s in inside[1:]),
     )
 
@@ -310,92 +665,96 @@ def split_cores(server: int) -> None:
     os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
 
 
-async def run(url: str, split: bool) -> None:
+async def run(url: str, clients: Clients, sessions_count: int, seconds: float, split: bool) -> None:
     """Open the sessions, drag in some, check all of them, then print the report."""
     pid = server_pid(url)
     if split:
         split_cores(pid)
-        print("The server runs on core 0 alone; the browsers on the other cores.", flush=True)
+        print("The server runs on core 0 alone; the clients on the other cores.", flush=True)
+    dragging = min(DRAGGING, sessions_count)
     samples: list[Sample] = []
     t0 = time.monotonic()
-    sampler = asyncio.create_task(sample_server(pid, samples, t0))
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        print(f"Opening {SESSIONS} sessions at once…", flush=True)
-        sessions = await asyncio.gather(*(open_session(browser, url) for _ in range(SESSIONS)))
+    sampler = asyncio.create_task(sample_server(pid, clients, samples, t0))
+    async with clients:
+        print(f"Opening {sessions_count} sessions at once…", flush=True)
+        sessions = await asyncio.gather(*(clients.open(url) for _ in range(sessions_count)))
         drag_start = time.monotonic() - t0
-        print(f"Dragging in {DRAGGING} of them for {DRAG_SECONDS:.0f} s…", flush=True)
-        drags = await asyncio.gather(*(drag(s.page, i / DRAGGING) for i, s in enumerate(sessions[:DRAGGING])))
+        print(f"Dragging in {dragging} of them for {seconds:g} s…", flush=True)
+        drags = await asyncio.gather(
+            *(drag(s.canvas(), i / dragging, seconds) for i, s in enumerate(sessions[:dragging]))
+        )
         drag_end = time.monotonic() - t0
-        answers = await asyncio.gather(*(nudge(s) for s in sessions[DRAGGING:]))
-        exceptions = [await s.page.get_by_test_id("stException").count() for s in sessions]
-        await browser.close()
+        answers = await asyncio.gather(*(s.answers() for s in sessions[dragging:]))
+        errors: Counter[str] = Counter()
+        for session in sessions:
+            errors.update(await session.errors())  # update, unlike +, keeps the zero counts
     await asyncio.sleep(1)
     sampler.cancel()
-    errors = {
-        "page errors": sum(len(s.page_errors) for s in sessions),
-        "Streamlit exception elements": sum(exceptions),
-        "closed websockets (disconnected sessions)": sum(s.closed_sockets for s in sessions),
-        "tracebacks in the server log": Path(f"/proc/{pid}/fd/1").read_text(errors="replace").count("Traceback"),
-        "idle sessions not answering a key press afterwards": answers.count(False),
-    }
-    report(sessions, drags, errors, samples, drag_start, drag_end)
+    errors["tracebacks in the server log"] = Path(f"/proc/{pid}/fd/1").read_text(errors="replace").count("Traceback")
+    errors["idle sessions not answering a key press afterwards"] = answers.count(False)
+    report(clients, sessions, drags, errors, samples, drag_start, drag_end, seconds)
 
 
 def report(
+    clients: Clients,
     sessions: list[Session],
     drags: list[Drag],
-    errors: dict[str, int],
+    errors: Counter[str],
     samples: list[Sample],
     drag_start: float,
     drag_end: float,
+    seconds: float,
 ) -> None:
     """Print the tables and the verdict on each target."""
     load_times = sorted(s.load_s for s in sessions)
     print(
-        f"\n{SESSIONS} sessions opened at once, loaded (canvas on the page) after {load_times[0]:.0f} s (first), "
-        f"{statistics.median(load_times):.0f} s (median), {load_times[-1]:.0f} s (last).\n"
+        f"\n{len(sessions)} sessions ({clients.name} clients) opened at once, loaded (canvas on the page) after "
+        f"{load_times[0]:.0f} s (first), {statistics.median(load_times):.0f} s (median), {load_times[-1]:.0f} s "
+        "(last).\n"
     )
     print(
-        "| dragging session | updates/s drawn (worst 10 s) | acks within 1 s, per s | latency p50 / p95 (ms) "
-        "| mouse moves | positions sent | unanswered in 1 s | settled after release (s) | positions shown until then "
-        f"| positions shown in the {QUIET_S:g} s after |"
+        f"| dragging session | updates/s drawn (worst {WINDOW_S} s) | acks within 1 s, per s "
+        f"| latency {clients.latency} p50 / p95 (ms) | mouse moves | positions sent | unanswered in 1 s "
+        f"| settled after release (s) | positions shown until then | positions shown in the {QUIET_S:g} s after |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for i, d in enumerate(drags, start=1):
         print(
-            f"| {i} | {d.drawn / DRAG_SECONDS:.2f} ({d.worst_window_updates_per_s:.1f}) | {d.acked / DRAG_SECONDS:.2f} "
+            f"| {i} | {d.drawn / seconds:.2f} ({d.worst_window_updates_per_s:.1f}) | {d.acked / seconds:.2f} "
             f"| {percentile(d.latencies_ms, 50):.0f} / {percentile(d.latencies_ms, 95):.0f} | {d.moves} | {d.sent} "
             f"| {d.unanswered} | {d.settle_s:.2f} | {d.drawn_after_release} | {d.late_updates} |"
         )
     print("\n| errors | count |\n|---|---|")
     for name, count in errors.items():
         print(f"| {name} | {count} |")
+    if messages := sorted({message for session in sessions for message in session.error_messages()}):
+        print("Their words (distinct, at most 5):\n" + "\n".join(f"- {m[:300]}" for m in messages[:5]))
 
-    during = [rss_at(samples, drag_start + t) for t in range(0, int(DRAG_SECONDS) + 1, 10)]
-    print(f"\n| server memory, VmRSS (MB) | before any session | {SESSIONS} sessions loaded | peak | end |")
+    during = [rss_at(samples, drag_start + t) for t in range(0, int(seconds) + 1, 10)]
+    print(f"\n| server memory, VmRSS (MB) | before any session | {len(sessions)} sessions loaded | peak | end |")
     print("|---|---|---|---|---|")
     print(
         f"| | {samples[0].rss_mb:.0f} | {rss_at(samples, drag_start):.0f} | {max(s.rss_mb for s in samples):.0f} "
         f"| {samples[-1].rss_mb:.0f} |"
     )
     print(f"During the drag, every 10 s: {', '.join(f'{mb:.0f}' for mb in during)} MB.")
-    server, main_thread, browsers, machine = cpu_between(samples, drag_start, drag_end)
+    server, main_thread, clients_cpu, machine = cpu_between(samples, drag_start, drag_end)
+    others = machine * os.cpu_count() - server - clients_cpu
     print(
         f"CPU during the drag, in cores of {os.cpu_count()}: server {server:.2f} (of which its main thread, the "
-        f"websockets' event loop, {main_thread:.2f}); the {SESSIONS} pages' Chromium and Playwright {browsers:.2f}; "
-        f"everything else (other users, this script) {machine * os.cpu_count() - server - browsers:.2f}; "
-        f"the machine {machine:.0%} busy."
+        f"websockets' event loop, {main_thread:.2f}); {clients.cpu} {clients_cpu:.2f}; everything else "
+        f"({clients.others}) {others:.2f}; the machine {machine:.0%} busy."
     )
     updates = sum(d.drawn + d.drawn_after_release for d in drags)
     print(
-        f"Server CPU per update drawn: {server * (drag_end - drag_start) / max(updates, 1) * 1000:.0f} ms "
+        f"Server CPU per update drawn: {server * (drag_end - drag_start) / max(updates, 1) * 1000:.0f} ms; "
+        f"client CPU per update drawn: {clients_cpu * (drag_end - drag_start) / max(updates, 1) * 1000:.0f} ms "
         f"({updates} updates)."
     )
-    half = drag_start + DRAG_SECONDS / 2
+    half = drag_start + seconds / 2
     first_peak = max(s.rss_mb for s in samples if drag_start <= s.t < half)
     second_half_growth = max(s.rss_mb for s in samples if half <= s.t <= drag_end) - first_peak
-    slowest = min(d.drawn / DRAG_SECONDS for d in drags)
+    slowest = min(d.drawn / seconds for d in drags)
     verdicts = {
         "no errors": not any(errors.values()),
         f"≥ {TARGET_UPDATES_PER_S:g} updates/s drawn in every dragging session (slowest {slowest:.2f})": slowest
@@ -407,15 +766,24 @@ def report(
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--clients", choices=CLIENTS, default="browser", help="pages in Chromium, or protocol clients")
+    parser.add_argument("--seconds", type=float, default=DRAG_SECONDS, help="how long to drag (at least 10)")
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help=f"sessions to open, {DRAGGING} of them dragging")
+    parser.add_argument("--split-cores", action="store_true", help="the server alone on core 0, the clients elsewhere")
+    args = parser.parse_args()
+    if args.seconds < WINDOW_S:
+        parser.error(f"--seconds must be at least {WINDOW_S}, the window of the worst stretch")
     if WEIGHTS_DIR_ENV not in os.environ:
         os.environ.update(app_env())
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(
         f"Shift Lab load test, {datetime.now():%Y-%m-%d %H:%M}, {platform.node()}: {os.cpu_count()} cores, "
-        f"load average before the run {' '.join(load)}; {SESSIONS} sessions, {DRAGGING} dragging"
+        f"load average before the run {' '.join(load)}; {args.sessions} sessions, {min(DRAGGING, args.sessions)} "
+        f"dragging for {args.seconds:g} s; {args.clients} clients"
     )
     with running_app(timeout_s=120) as url:
-        asyncio.run(run(url, split="--split-cores" in sys.argv[1:]))
+        asyncio.run(run(url, CLIENTS[args.clients](), args.sessions, args.seconds, args.split_cores))
 
 
 if __name__ == "__main__":
