@@ -3,15 +3,17 @@ the load test's client, which keeps Streamlit's frontend's message cache by the 
 is answered position by position, and no element is ever sent as a reference to one the page may
 have dropped (see .streamlit/config.toml, minCachedMessageSize).
 
-The client asks for the next run as soon as the canvas's ack arrives, before the run's end, as the
-page can. With Streamlit's default setting, a drag round and round three positions then gets a
-reference to an element the page has just dropped: the first test shows it, so that the second,
-with the app's setting, shows the setting is what avoids it.
+A page that asks for its next run before it has handled the end of the current one (LatePage)
+and drags round and round three positions gets, with Streamlit's default setting, a reference to
+an element it has just dropped: the first test shows it, so that the second, with the app's
+setting, shows the setting is what avoids it.
 """
 
 from __future__ import annotations
 
 import asyncio
+
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from benchmarks.load_test import ProtocolCanvas, canvas_element, shown_positions
 from benchmarks.streamlit_client import StreamlitClient
@@ -24,25 +26,48 @@ ROUNDS = [(100, 112), (120, 112), (140, 112)] * 4
 TIMEOUT_S = 60
 
 
-async def open_client(url: str) -> tuple[StreamlitClient, ProtocolCanvas]:
+class LatePage(StreamlitClient):
+    """A page that handles the end of a run only after it has asked for the next one, as the drag
+    canvas can when it asks as soon as its ack arrives: the cached elements it lists with its
+    request include those that the run's end then drops."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.ended: list[set[str]] = []  # the fragments of each run that ended, not yet handled
+
+    def _expire_cache(self, fragment_ids: set[str]) -> None:
+        self.ended.append(fragment_ids)
+
+    async def rerun(self, widgets: list[WidgetState] | None = None, fragment_id: str = "") -> None:
+        await super().rerun(widgets, fragment_id)
+        for fragment_ids in self.ended:
+            super()._expire_cache(fragment_ids)
+        self.ended.clear()
+
+
+async def open_page(url: str) -> tuple[LatePage, ProtocolCanvas]:
     """A session with its first run drawn, and its drag canvas."""
-    client = StreamlitClient(url)
-    await client.connect()
-    assert await client.wait_until(lambda: canvas_element(client) is not None, TIMEOUT_S), "no canvas"
-    return client, ProtocolCanvas(client, canvas_element(client))
+    page = LatePage(url)
+    await page.connect()
+    assert await page.wait_until(lambda: canvas_element(page) is not None, TIMEOUT_S), "no canvas"
+    return page, ProtocolCanvas(page, canvas_element(page))
 
 
-async def drag_in_rounds(url: str) -> tuple[StreamlitClient, StreamlitClient, list[bool]]:
-    """One session drags round and round, each position sent as soon as the previous one is
-    answered, as the canvas does; another sits idle. Returns both clients and, for each position,
-    whether the dragging session's model columns showed it."""
-    (dragging, canvas), (idle, _) = await asyncio.gather(open_client(url), open_client(url))
+async def drag_in_rounds(url: str) -> tuple[LatePage, LatePage, list[bool]]:
+    """One session drags round and round, each position sent once the previous one's run has
+    ended; another sits idle. Returns both pages and, for each position, whether the dragging
+    page's model columns showed it."""
+    (dragging, canvas), (idle, _) = await asyncio.gather(open_page(url), open_page(url))
     try:
         shown = []
         await canvas.press(*ROUNDS[0])
         for position in ROUNDS:
             await canvas.move(*position)
-            shown.append(await dragging.wait_until(lambda p=position: set(shown_positions(dragging)) == {p}, 15))
+            shown.append(
+                await dragging.wait_until(
+                    lambda p=position: set(shown_positions(dragging)) == {p} and bool(dragging.ended), 15
+                )
+            )
         await canvas.release()
         return dragging, idle, shown
     finally:
