@@ -15,46 +15,18 @@ import platform
 import time
 
 import torch
-from torch import nn
 
 from models.lab_experiments import (
     LAB_CONFIG,
     NEW_CLASSES,
     PRESETS,
     Recipe,
+    lab_shift_consistency,
     load_teaching_model,
     run_preset,
     train_recipe,
 )
 from models.training import TrainSettings
-from probes.score_map import shift_consistency
-from scene.shapes import REGIONS, random_styles, render, sample_positions
-
-CONSISTENCY_PAIRS = 500
-
-
-def consistency(
-    model: nn.Module, classes: tuple[str, ...], pairs: int = CONSISTENCY_PAIRS, seed: int = 7
-) -> tuple[float, float]:
-    """(shift consistency, accuracy): the fraction of `pairs` random objects whose top-1 class is the same at
-    two random positions on the canvas, and the fraction of all those scenes classified right (a model that
-    always answers the same class would be perfectly consistent, so the accuracy belongs beside it)."""
-    canvas = LAB_CONFIG.canvas
-    generator = torch.Generator().manual_seed(seed)
-    styles = random_styles(pairs, canvas, generator)
-    first, second = (sample_positions(REGIONS["whole canvas"], pairs, canvas, generator) for _ in range(2))  # (P, 2)
-    labels = torch.arange(pairs) % len(classes)  # (P,)
-    top1 = []
-    for positions in (first, second):
-        images = torch.stack(
-            [
-                render(classes[label], x, y, canvas, style)
-                for label, (x, y), style in zip(labels.tolist(), positions.tolist(), styles, strict=True)
-            ]
-        )  # (P, 3, H, W)
-        with torch.no_grad():
-            top1.append(model.eval()(images).argmax(dim=1))  # (P,)
-    return shift_consistency(*top1), float((torch.cat(top1) == labels.repeat(2)).double().mean())
 
 
 def main() -> None:
@@ -81,10 +53,10 @@ def main() -> None:
         start = time.perf_counter()
         model, _ = train_recipe(recipe)
         seconds = time.perf_counter() - start
-        agree, accuracy = consistency(model, NEW_CLASSES)
+        result = lab_shift_consistency(model.eval(), NEW_CLASSES, recipe.config.canvas)
         print(
-            f"{downsample} pooling, whole canvas: trained in {seconds:.1f} s; shift consistency {agree:.1%} "
-            f"over {CONSISTENCY_PAIRS} pairs (accuracy {accuracy:.1%})"
+            f"{downsample} pooling, whole canvas: trained in {seconds:.1f} s; shift consistency {result.agree:.1%} "
+            f"over {result.pairs} pairs (accuracy {result.accuracy:.1%})"
         )
 
 

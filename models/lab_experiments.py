@@ -28,13 +28,17 @@ import torch
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn, initialise
 from models.training import Progress, TrainSettings, load_model, train
 from probes.accuracy_map import AccuracyMap, accuracy_at, accuracy_far_from, accuracy_map
+from probes.score_map import shift_consistency
 from scene.shapes import (
     CLASS_NAMES,
     REGIONS,
     doodle_classes,
     make_dataset,
     move_objects,
+    random_styles,
     region_box,
+    render,
+    sample_positions,
     samples_at,
 )
 
@@ -62,6 +66,8 @@ GRID_STEP = 5  # pixels between the points of an accuracy map
 FAR = LAB_CONFIG.canvas / 3  # "far from the trained location": at least this many pixels away
 EVALUATION_PER_CLASS = 3  # objects of each class shown at every grid point
 EVALUATION_SEED = 1_000  # the same objects at every grid point, none of them a training object
+CONSISTENCY_PAIRS = 500  # objects each shown at two random places, for Zhang's shift consistency
+CONSISTENCY_SEED = 7
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,16 @@ PRESETS: Mapping[str, Recipe] = MappingProxyType(
         ),
     }
 )
+
+
+@dataclass(frozen=True)
+class ShiftConsistency:
+    """Zhang's shift consistency of a lab model, with the accuracy that belongs beside it: a model that
+    always answers the same class is perfectly consistent."""
+
+    agree: float  # fraction of objects whose top-1 class is the same at both of their positions
+    accuracy: float  # fraction of all the scenes (two per object) classified right
+    pairs: int
 
 
 @dataclass(frozen=True)
@@ -221,3 +237,30 @@ def run_preset(
     seconds = time.perf_counter() - start
     accuracy, at, far = evaluate(model, recipe.classes)
     return LabResult(recipe, model, accuracy, at, far, stopped, seconds)
+
+
+def lab_shift_consistency(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    classes: tuple[str, ...],
+    canvas: int,
+    pairs: int = CONSISTENCY_PAIRS,
+    seed: int = CONSISTENCY_SEED,
+) -> ShiftConsistency:
+    """Show `pairs` new objects (the classes in turn) each at two random places of the whole canvas
+    and compare the model's top-1 class at the two (Zhang 2019, on the lab's drawn shapes)."""
+    generator = torch.Generator().manual_seed(seed)
+    styles = random_styles(pairs, canvas, generator)
+    places = [sample_positions(REGIONS["whole canvas"], pairs, canvas, generator) for _ in range(2)]  # 2 × (P, 2)
+    labels = torch.arange(pairs) % len(classes)  # (P,)
+    top1 = []
+    for positions in places:
+        images = torch.stack(
+            [
+                render(classes[label], x, y, canvas, style)
+                for label, (x, y), style in zip(labels.tolist(), positions.tolist(), styles, strict=True)
+            ]
+        )  # (P, 3, H, W)
+        with torch.no_grad():
+            top1.append(model(images).argmax(dim=1))  # (P,)
+    accuracy = float((torch.cat(top1) == labels.repeat(2)).double().mean())
+    return ShiftConsistency(shift_consistency(*top1), accuracy, pairs)

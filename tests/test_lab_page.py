@@ -155,6 +155,9 @@ def test_the_download_holds_every_accuracy_map_and_the_training_curves(monkeypat
     ]
     assert len(rows["your_model_accuracy.csv"]) == cells
     assert len(rows["your_model_training.csv"]) == model.history[-1].total_steps
+    (consistency,) = rows["your_model_shift_consistency.csv"]
+    assert float(consistency["shift_consistency"]) == pytest.approx(model.consistency.agree, abs=1e-4)
+    assert any(f"**Shift consistency:** {model.consistency.agree:.0%} of 500" in m.value for m in lab.markdown)
     for figure in ("experiment_accuracy.png", "your_model_accuracy.png"):
         assert archive.read(figure).startswith(b"\x89PNG")
     shown = [m.value for m in lab.markdown]

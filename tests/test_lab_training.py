@@ -20,6 +20,7 @@ from models.lab_experiments import (
     PRETRAINING_CLASSES,
     TEACHING_MODELS,
     grid_through_location,
+    lab_shift_consistency,
     load_teaching_model,
     run_preset,
     starting_model,
@@ -230,3 +231,22 @@ def test_biscione_bowers_scratch_fails_away_from_the_trained_location_but_pretra
     assert transferred.far_from_location >= 0.8
     assert all(torch.equal(tensor, before[name]) for name, tensor in pretrained.state_dict().items())
     assert scratch.recipe == PRESETS["a"] and not scratch.stopped
+
+
+def test_a_model_that_always_answers_the_same_class_is_perfectly_consistent_and_right_one_time_in_ten() -> None:
+    def always_first(images: torch.Tensor) -> torch.Tensor:
+        return torch.eye(len(NEW_CLASSES))[torch.zeros(len(images), dtype=torch.long)]  # (B, classes)
+
+    result = lab_shift_consistency(always_first, NEW_CLASSES, canvas=64, pairs=500)
+    assert (result.agree, result.accuracy, result.pairs) == (1.0, 0.1, 500)  # 50 of the 500 objects are class 0
+
+
+def test_a_model_that_answers_by_position_agrees_only_when_both_places_fall_on_the_same_side() -> None:
+    def left_or_right(images: torch.Tensor) -> torch.Tensor:
+        columns = images.sum(dim=(1, 2))  # (B, W): how bright each column is
+        centre = (columns * torch.arange(images.shape[-1])).sum(dim=1) / columns.sum(dim=1)  # (B,)
+        return torch.eye(2)[(centre >= images.shape[-1] / 2).long()]  # class 0 on the left, 1 on the right
+
+    result = lab_shift_consistency(left_or_right, NEW_CLASSES[:2], canvas=64, pairs=500)
+    assert 0.4 < result.agree < 0.6  # two independent uniform places are on the same side half of the time
+    assert 0.4 < result.accuracy < 0.6

@@ -16,7 +16,7 @@ from uuid import uuid4
 import streamlit as st
 
 from models import REGISTRY, VARIANT_TITLES, Network, offline_weights, weights_dir
-from models.lab_experiments import LAB_CONFIG
+from models.lab_experiments import LAB_CONFIG, ShiftConsistency
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn, probe_layers
 from models.teaching import TEACHING, TEACHING_VARIANTS, small_cnn_network
 from models.training import Progress
@@ -62,6 +62,7 @@ class LabModel:
     history: list[Progress] = field(default_factory=list)
     finished: bool = False
     accuracy: AccuracyMap | None = None
+    consistency: ShiftConsistency | None = None
     name: str = field(default_factory=lambda: LAB_PREFIX + uuid4().hex[:12])
 
     @property

@@ -16,6 +16,7 @@ from models.lab_experiments import (
     PRESETS,
     LabResult,
     evaluate,
+    lab_shift_consistency,
     load_teaching_model,
     run_preset,
     trained_location,
@@ -258,6 +259,16 @@ def trained_panel(lab: LabModel) -> Exports:
         f"is {1 / len(LAB_CLASSES):.0%}). The red box is where the training objects were. A network that has "
         "learnt to ignore position is bright everywhere."
     )
+    if lab.consistency is None:
+        with st.spinner("Showing new objects at random pairs of places…"):
+            lab.consistency = lab_shift_consistency(lab.model.eval(), LAB_CLASSES, config.canvas)
+    consistency = lab.consistency
+    right.markdown(
+        f"**Shift consistency:** {consistency.agree:.0%} of {consistency.pairs} new objects, each shown at two "
+        "random places anywhere on the canvas, get the same top class at both (Zhang 2019); "
+        f"{consistency.accuracy:.0%} of those scenes are classified right. Read the two together: a network "
+        "that always answers the same class is 100% consistent."
+    )
     right.download_button(
         "Download the weights (state_dict, .pt)",
         data=lambda: state_dict_bytes(lab.model),
@@ -276,6 +287,10 @@ def trained_panel(lab: LabModel) -> Exports:
         "your_model_accuracy.csv": lambda: accuracy_csv(maps),
         "your_model_accuracy.png": lambda: accuracy_maps_png(maps, config.canvas),
         "your_model_training.csv": lambda: csv_bytes(["step", "epoch", "batch_loss", "batch_accuracy"], history),
+        "your_model_shift_consistency.csv": lambda: csv_bytes(
+            ["pairs", "shift_consistency", "accuracy"],
+            [(consistency.pairs, f"{consistency.agree:.4f}", f"{consistency.accuracy:.4f}")],
+        ),
     }
 
 
