@@ -28,7 +28,8 @@ bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.drag_latency
 	$(PY) -m benchmarks.score_map_throughput
 	$(PY) -m benchmarks.lab_training
-	$(PY) -m benchmarks.load_test
+	$(PY) -m benchmarks.load_test --clients protocol
+	$(PY) -m benchmarks.load_test --clients browser
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
