@@ -206,15 +206,15 @@ class BrowserCanvas(Canvas):
         self.page = page
         self.origin = (0.0, 0.0)
         self.scale = 1.0
-        self.before = CanvasStats()
+        self.before = (0, 0)  # drag_canvas.js's (sent, acked) counts when the mouse went down
 
     async def press(self, x: float, y: float) -> None:
         box = await self.page.locator(".drag-canvas canvas").bounding_box()
         self.origin, self.scale = (box["x"], box["y"]), box["width"] / CANVAS
         await self.move(x, y)
         await self.page.evaluate(WATCH_DRAWN)
-        self.before = CanvasStats()
-        self.before = await self.stats()  # counted from here, so the press's own position is counted too
+        # Read before the button goes down, so that the press's own position is counted too.
+        self.before = tuple(await self.page.evaluate("[window.shiftLabStats.sent, window.shiftLabStats.acked]"))
         await self.page.mouse.down()
 
     async def move(self, x: float, y: float) -> None:
@@ -228,8 +228,9 @@ class BrowserCanvas(Canvas):
 
     async def stats(self) -> CanvasStats:
         now = await self.page.evaluate("window.shiftLabStats")
-        acked = now["acked"] - self.before.acked
-        return CanvasStats(now["sent"] - self.before.sent, acked, now["latenciesMs"][-acked:] if acked else [])
+        sent_before, acked_before = self.before
+        acked = now["acked"] - acked_before
+        return CanvasStats(now["sent"] - sent_before, acked, now["latenciesMs"][-acked:] if acked else [])
 
     async def position(self) -> Position:
         x, y = re.findall(r"\d+", await self.page.locator(".drag-canvas-position").inner_text())
