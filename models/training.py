@@ -12,6 +12,7 @@ A saved model is two files side by side: `<name>.pt`, its state_dict (read back 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ def train(
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be used: unreadable, not a state_dict, or made for another architecture."""
+    """A model file that cannot be used: unreadable, not a state_dict, or made for another architecture.
+    str(exc) says so in plain words, naming the file but no exception, errno or server path (the log has those)."""
 
 
 def save_model(model: SmallCNN, path: Path) -> None:
@@ -137,7 +141,29 @@ def load_config(path: Path) -> SmallCNNConfig:
     try:
         return SmallCNNConfig(**json.loads(config_path.read_text()))
     except (OSError, ValueError, TypeError) as error:  # missing file, bad JSON, unknown or invalid fields
-        raise ModelFileError(f"cannot read the model's settings from {config_path.name}: {error}") from error
+        logger.warning(
+            "Could not read a model's settings from %s (%s: %s)",
+            config_path,
+            type(error).__name__,
+            error,
+            exc_info=True,
+        )
+        raise ModelFileError(
+            f"cannot read the model's settings from {config_path.name}: {_config_problem(error)}"
+        ) from error
+
+
+def _config_problem(error: Exception) -> str:
+    """Why a config file could not be read, in plain words. SmallCNNConfig's own refusals already are."""
+    if isinstance(error, FileNotFoundError):
+        return "the file is missing"
+    if isinstance(error, OSError):
+        return "the file cannot be opened"
+    if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+        return "it is damaged, or is not a settings file saved by this lab"
+    if isinstance(error, TypeError):  # not a JSON object, or unknown settings
+        return "it does not hold the settings of a network of this lab"
+    return str(error)  # SmallCNNConfig: e.g. "depth must be a whole number from 1 to 6, got 9"
 
 
 def load_weights(model: nn.Module, source: Path | BinaryIO) -> None:
@@ -150,12 +176,12 @@ def load_weights(model: nn.Module, source: Path | BinaryIO) -> None:
     name = source.name if isinstance(source, Path) else "the file"
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
-    except Exception as error:  # many kinds for a damaged or foreign file. Only the type is shown: torch's
-        # own text is a page long and tells how to load the file with weights_only=False, i.e. unsafely.
+    except Exception as error:  # many kinds for a damaged or foreign file. None is shown: torch's own
+        # text is a page long and tells how to load the file with weights_only=False, i.e. unsafely.
+        logger.warning("Could not read %s as a model file (%s: %s)", source, type(error).__name__, error, exc_info=True)
         raise ModelFileError(
             f"{name} is not a readable model file: it is damaged or cut short, or holds more than a model's weights "
-            "(anything that could run code is refused, never run). Use a .pt file downloaded from this lab "
-            f"({type(error).__name__})."
+            "(anything that could run code is refused, never run). Use a .pt file downloaded from this lab."
         ) from error
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ModelFileError(f"{name} does not hold a model's weights (a state_dict of tensors)")

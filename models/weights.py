@@ -1,10 +1,12 @@
 """Where a model's weights come from: a seeded random initialisation, a local file, or
 torchvision's own download (cached by torch hub, so it works offline once fetched)."""
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import ContentTooShortError, HTTPError, URLError
 from urllib.parse import urlparse
 
 import torch
@@ -14,6 +16,10 @@ from torchvision.models import WeightsEnum, get_model, get_model_weights
 from .registry import ModelSpec
 
 WEIGHTS_DIR_ENV = "SHIFTLAB_WEIGHTS_DIR"
+# Where the weights folder is, for a message: no server path in anything a user reads (the log has it).
+WEIGHTS_FOLDER = f"the project's weights folder (or the folder named by the {WEIGHTS_DIR_ENV} environment variable)"
+
+logger = logging.getLogger(__name__)
 
 # torch's random generator is one per process. App sessions run in threads, so seeded
 # builds take turns; otherwise two scratch twins built at once would mix their streams.
@@ -30,7 +36,8 @@ class OfflineWeights:
 
 class WeightsUnavailable(Exception):
     """Pretrained weights could not be had; str(exc) is a plain-words message for the UI
-    saying what happened and what to do."""
+    saying what happened and what to do, with no exception name, errno or server path: those
+    go to the log where the cause is caught."""
 
 
 def weights_dir() -> Path:
@@ -73,29 +80,68 @@ def load_pretrained(spec: ModelSpec, weights: WeightsEnum, folder: Path, allow_d
     else torchvision's download. Raises WeightsUnavailable when neither works."""
     path = weights_file(folder, spec.name)
     if path.is_file():
-        return _load_file(spec, path), f"ImageNet weights from {path}"
+        return _load_file(spec, path), f"ImageNet weights from {path.name} in the weights folder"
     if not allow_download:
-        raise _missing(spec, folder, f"there is no {path} and downloading is switched off")
-    return _load_torchvision(spec, weights, folder), f"torchvision ImageNet weights ({weights.name})"
+        logger.warning("No pretrained weights for %s: there is no %s and downloading is switched off", spec.name, path)
+        raise _missing(spec, f"There is no {path.name} in the weights folder, and downloading is switched off.")
+    return _load_torchvision(spec, weights, path), f"torchvision ImageNet weights ({weights.name})"
 
 
-def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, folder: Path) -> nn.Module:
+def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, path: Path) -> nn.Module:
     """torchvision's checkpoint, read from torch hub's cache, downloaded there first (hash checked)
     if missing. Not through get_model(name, weights=...): torch hub reads the cached file with full
-    unpickling by default, so a file planted in the cache would run code; here weights_only=True."""
+    unpickling by default, so a file planted in the cache would run code; here weights_only=True.
+    `path` is the weights folder's file that was not there, for the log."""
     cached = hub_checkpoint(weights)
     try:
         model = build(spec.name)
         model.load_state_dict(weights.get_state_dict(check_hash=True, weights_only=True), strict=True)
     except Exception as exc:  # no network (URLError), a cut download, a hash mismatch, a damaged cached file, ...
-        if cached.is_file():
-            reason = f"torchvision's cached copy {cached} cannot be used ({_gist(exc)}); delete it to download it again"
-        else:
-            reason = (
-                f"there is no {weights_file(folder, spec.name)} and torchvision could not download them: {_gist(exc)}"
+        if cached.is_file():  # torch hub only keeps a download that arrived whole, so this copy is the problem
+            logger.warning(
+                "No pretrained weights for %s: there is no %s, and torch hub's cached copy %s cannot be used (%s: %s)",
+                spec.name,
+                path,
+                cached,
+                type(exc).__name__,
+                exc,
+                exc_info=True,
             )
-        raise _missing(spec, folder, reason) from exc
+            raise _missing(
+                spec,
+                f"There is no {spec.name}.pth in the weights folder, and the copy torchvision keeps in torch hub's "
+                f"cache ({cached.name}) cannot be used: it is damaged or cut short, or is not a weights file "
+                "(anything that could run code is refused, never run).",
+                f"Delete that copy so that it is downloaded again (`make offline` shows where it is), or put "
+                f"{spec.name}.pth (a state_dict) in {WEIGHTS_FOLDER}.",
+            ) from exc
+        logger.warning(
+            "No pretrained weights for %s: there is no %s, and downloading %s to %s failed (%s: %s)",
+            spec.name,
+            path,
+            weights.url,
+            cached,
+            type(exc).__name__,
+            exc,
+            exc_info=True,
+        )
+        raise _missing(spec, _download_failed(spec, exc)) from exc
     return model
+
+
+def _download_failed(spec: ModelSpec, exc: Exception) -> str:
+    """What went wrong with torchvision's download, in plain words (the details are in the log)."""
+    no_file = f"There is no {spec.name}.pth in the weights folder, and downloading the weights failed"
+    if isinstance(exc, HTTPError):
+        return f"{no_file}: the download server refused to send them. Try again later."
+    if isinstance(exc, URLError) and not isinstance(exc, ContentTooShortError):
+        return f"{no_file}: the download server could not be reached (is there no internet connection here?)."
+    if isinstance(exc, RuntimeError) and "hash" in str(exc):
+        return (
+            f"{no_file}: what arrived was not the weights file (a network that wants you to log in first "
+            "sends its log-in page instead). Nothing was kept."
+        )
+    return f"{no_file}: the download broke off before it was complete. Nothing was kept; try again."
 
 
 def _load_file(spec: ModelSpec, path: Path) -> nn.Module:
@@ -103,26 +149,37 @@ def _load_file(spec: ModelSpec, path: Path) -> nn.Module:
     plain containers only, so a file carrying code is refused, never run."""
     model = build(spec.name)
     try:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
-    except Exception as exc:  # a bad file fails in many ways: zip, pickle, EOF, key and shape errors
-        raise WeightsUnavailable(
-            f"Could not use {path} as weights for {spec.label} ({_gist(exc)}). The file must be a state_dict "
-            f"of torchvision's {spec.name}, saved with torch.save(model.state_dict(), path). "
-            "Replace or remove it; the scratch twin still works."
-        ) from exc
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a bad file fails in many ways: zip, pickle, EOF, ...
+        logger.warning(
+            "Could not read %s as weights for %s (%s: %s)", path, spec.name, type(exc).__name__, exc, exc_info=True
+        )
+        why = "it is damaged or cut short, or holds more than weights (anything that could run code is refused)"
+        raise _unusable_file(spec, path, why) from exc
+    try:
+        model.load_state_dict(state, strict=True)
+    except Exception as exc:  # not a state_dict, or missing, unexpected or misshapen layers
+        logger.warning("Could not load %s into %s (%s: %s)", path, spec.name, type(exc).__name__, exc, exc_info=True)
+        why = f"it holds something other than the weights of torchvision's {spec.name} (another architecture's?)"
+        raise _unusable_file(spec, path, why) from exc
     return model
 
 
-def _missing(spec: ModelSpec, folder: Path, reason: str) -> WeightsUnavailable:
+def _unusable_file(spec: ModelSpec, path: Path, why: str) -> WeightsUnavailable:
     return WeightsUnavailable(
-        f"No pretrained weights for {spec.label} here: {reason}. Put {spec.name}.pth (a state_dict) in {folder} "
-        f"or point the {WEIGHTS_DIR_ENV} environment variable at a folder that has it, or run once with internet "
-        "so torchvision can download and cache them. The scratch twin still works."
+        f"The file {path.name} in the weights folder cannot be used as weights for {spec.label}: {why}. It must "
+        f"be a state_dict of torchvision's {spec.name}, saved with torch.save(model.state_dict(), path). Replace "
+        "or remove it; the scratch twin still works."
     )
 
 
-def _gist(exc: BaseException, limit: int = 160) -> str:
-    """The error's type and first sentence, short enough for a message box."""
-    first = " ".join(str(exc).split()).split(". ")[0]
-    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _missing(spec: ModelSpec, what_happened: str, what_to_do: str = "") -> WeightsUnavailable:
+    """No pretrained weights, in plain words: what happened and what to do (by default: give the
+    weights folder the file, or let torchvision download it once)."""
+    what_to_do = what_to_do or (
+        f"To have them, put {spec.name}.pth (a state_dict) in {WEIGHTS_FOLDER}, or start the app once with "
+        "internet (or run `make offline`) so that torchvision downloads and keeps them."
+    )
+    return WeightsUnavailable(
+        f"No pretrained weights for {spec.label}. {what_happened} {what_to_do} The scratch twin still works."
+    )

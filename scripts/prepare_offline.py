@@ -17,6 +17,7 @@ SHIFTLAB_WEIGHTS_DIR=DIR picks it up.
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -80,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("models", nargs="*", metavar="model", help=f"default: all of {', '.join(REGISTRY)}")
     parser.add_argument("--to", type=Path, metavar="DIR", help="also copy the verified weights to DIR/<model>.pth")
     args = parser.parse_args(argv)
+    # The app logs each failure's technical detail with its traceback; here the table says it in plain words.
+    logging.basicConfig(level=logging.ERROR)
     if unknown := [name for name in args.models if name not in REGISTRY]:
         parser.error(f"unknown model {', '.join(unknown)}; choose from {', '.join(REGISTRY)}")
 

@@ -1,12 +1,15 @@
-"""Shared test setup: where the real ImageNet weights are, when this machine has them."""
+"""Shared test setup: where the real ImageNet weights are, when this machine has them; and the
+plain-words guard on every page an AppTest run reaches."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from models import WEIGHTS_DIR_ENV
+from tests.plain_words import app_texts, exception_report, leak_report, leaks
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
 
@@ -23,3 +26,21 @@ def app_env() -> dict[str, str]:
     """Environment for a real app server: the shared weights when there are any, so the
     pretrained column shows; without them the app runs offline on its scratch twins."""
     return {WEIGHTS_DIR_ENV: str(SHARED_WEIGHTS)} if SHARED_WEIGHTS.is_dir() else {}
+
+
+@pytest.fixture(autouse=True)
+def plain_words_on_every_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every AppTest run of every test is checked as it ends: a user never reads an exception
+    (no st.exception element), nor an exception class, an errno or a server path in any text of
+    the page (see tests/plain_words.py); the log gets those. A leak fails the test at that run."""
+    run = AppTest._run  # every run goes through it: at.run(), a widget's .run(), switch_page...
+
+    def checked_run(self: AppTest, *args: object, **kwargs: object) -> AppTest:
+        result = run(self, *args, **kwargs)
+        if self.exception:
+            pytest.fail(f"the page shows an exception:\n{exception_report(self)}", pytrace=False)
+        if found := leaks(app_texts(self)):
+            pytest.fail(leak_report(found, "the page"), pytrace=False)
+        return result
+
+    monkeypatch.setattr(AppTest, "_run", checked_run)

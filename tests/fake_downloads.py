@@ -1,6 +1,7 @@
 """A fake internet for torch hub's downloads: tests of weights loading never touch the network."""
 
 import io
+import socket
 from collections.abc import Callable
 from email.message import Message
 from http.client import IncompleteRead
@@ -28,6 +29,12 @@ def serve(monkeypatch: pytest.MonkeyPatch, respond: Callable[[], FakeResponse]) 
 
 def offline() -> FakeResponse:
     raise URLError("no internet")
+
+
+def no_name_service() -> FakeResponse:
+    """What urlopen raises on a machine with no network at all (issue 12): the download server's
+    name cannot be looked up. str() of it is "<urlopen error [Errno -2] Name or service not known>"."""
+    raise URLError(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
 
 
 class CutShort(FakeResponse):

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import app_env
 from tests.live_server import launch_chromium, running_app
+from tests.plain_words import assert_plain_page
 from tests.test_browser import POSITION, python_position
 
 STAR_FILL = [255, 190, 20]  # scene.library's star: its flat fill shows where the star is drawn
@@ -98,7 +99,11 @@ def two_sessions() -> Iterator[tuple[Page, Page, list[str]]]:
         for page in pages:
             page.get_by_text(f"object at x = {START[0]}, y = {START[1]}").first.wait_for(timeout=90_000)
         yield *pages, errors
-        browser.close()
+        try:
+            for number, page in enumerate(pages, start=1):
+                assert_plain_page(page, f"session {number}'s page")
+        finally:
+            browser.close()
 
 
 def test_two_sessions_dragging_at_once_each_keep_their_own_object_position_and_results(

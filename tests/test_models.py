@@ -22,6 +22,7 @@ import models.weights
 from models import REGISTRY, WEIGHTS_DIR_ENV, Network, WeightsUnavailable, load_network, trace_all, weights_dir
 from models.folding import fold_batch_norms
 from models.weights import build
+from tests.plain_words import technical_text
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -115,7 +116,7 @@ def test_pretrained_network_sees_a_cat_in_chelsea(name: str, shared_weights: Pat
     net = load_network(name, "pretrained", weights_folder=shared_weights, allow_download=False)
     top3 = [net.categories[i] for i in net(chelsea)["logits"][0].topk(3).indices]
     assert CATS & set(top3), top3
-    assert net.source == f"ImageNet weights from {shared_weights / f'{name}.pth'}"
+    assert net.source == f"ImageNet weights from {name}.pth in the weights folder"  # shown as a tooltip: no path
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v2", "squeezenet1_1"])  # MobileNetV2: with its batch norms folded
@@ -183,15 +184,21 @@ def test_weights_folder_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert weights_dir() == REPO / "weights"
 
 
-def test_missing_weights_without_download_say_where_to_put_them(tmp_path: Path) -> None:
+def test_missing_weights_without_download_say_where_to_put_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(WeightsUnavailable) as caught:
         load_network("resnet18", "pretrained", weights_folder=tmp_path, allow_download=False)
     message = str(caught.value)
-    assert "ResNet-18" in message and "resnet18.pth" in message
-    assert str(tmp_path) in message and WEIGHTS_DIR_ENV in message and "scratch" in message
+    assert "ResNet-18" in message and "resnet18.pth" in message and "downloading is switched off" in message
+    assert "the project's weights folder" in message and WEIGHTS_DIR_ENV in message and "scratch" in message
+    assert not technical_text(message), message  # the folder's path is in the log instead
+    assert str(tmp_path / "resnet18.pth") in caplog.text
 
 
-def test_failed_download_becomes_a_plain_words_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_failed_download_becomes_a_plain_words_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def offline(name: str, weights: object = None) -> torch.nn.Module:
         raise URLError("no internet")
 
@@ -199,9 +206,10 @@ def test_failed_download_becomes_a_plain_words_message(monkeypatch: pytest.Monke
     with pytest.raises(WeightsUnavailable) as caught:
         load_network("alexnet", "pretrained", weights_folder=tmp_path)
     message = str(caught.value)
-    assert "could not download" in message and "no internet" in message
-    assert str(tmp_path) in message and WEIGHTS_DIR_ENV in message
+    assert "downloading the weights failed" in message and "no internet connection" in message
+    assert WEIGHTS_DIR_ENV in message and not technical_text(message), message
     assert isinstance(caught.value.__cause__, URLError)
+    assert "URLError: <urlopen error no internet>" in caplog.text and str(tmp_path / "alexnet.pth") in caplog.text
 
 
 class RunsCode:
@@ -231,13 +239,26 @@ def write_wrong_architecture(path: Path) -> None:  # squeezenet1_1's weights und
     torch.save(get_model("squeezenet1_1").state_dict(), path)
 
 
-@pytest.mark.parametrize("write", [write_random_bytes, write_truncated, write_pickle_payload, write_wrong_architecture])
-def test_unusable_weights_file_is_refused_naming_the_file(write: Callable[[Path], None], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "write, says",
+    [
+        (write_random_bytes, "it is damaged or cut short"),
+        (write_truncated, "it is damaged or cut short"),
+        (write_pickle_payload, "holds more than weights (anything that could run code is refused)"),
+        (write_wrong_architecture, "it holds something other than the weights of torchvision's mobilenet_v2"),
+    ],
+)
+def test_unusable_weights_file_is_refused_naming_the_file(
+    write: Callable[[Path], None], says: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "mobilenet_v2.pth"
     write(path)
     with pytest.raises(WeightsUnavailable) as caught:
         load_network("mobilenet_v2", "pretrained", weights_folder=tmp_path, allow_download=False)
-    assert str(path) in str(caught.value) and "state_dict" in str(caught.value)
+    message = str(caught.value)
+    assert "The file mobilenet_v2.pth in the weights folder cannot be used" in message and says in message
+    assert "state_dict" in message and not technical_text(message), message
+    assert str(path) in caplog.text and type(caught.value.__cause__).__name__ in caplog.text
     assert not (tmp_path / "ran").exists()  # the pickle payload was refused, not run
 
 

@@ -17,6 +17,7 @@ import models.weights
 from models import WEIGHTS_DIR_ENV, OfflineWeights, load_network, offline_weights
 from scripts.prepare_offline import main
 from tests.fake_downloads import CACHED, CutShort, FakeResponse, offline, serve
+from tests.plain_words import technical_text
 
 
 @pytest.fixture(scope="module")
@@ -126,23 +127,31 @@ def test_a_file_in_the_weights_folder_is_verified_and_ready(
 
 
 @pytest.mark.parametrize(
-    "respond, reason", [(offline, "URLError"), (CutShort, "IncompleteRead")], ids=["offline", "cut-short"]
+    "respond, reason, logged",
+    [
+        (offline, "the download server could not be reached", "URLError"),
+        (CutShort, "the download broke off before it was complete", "IncompleteRead"),
+    ],
+    ids=["offline", "cut-short"],
 )
 def test_a_failed_download_is_reported_in_plain_words_exits_1_and_leaves_nothing(
     respond: Callable[[], FakeResponse],
     reason: str,
+    logged: str,
     folder: Path,
     hub_cache: Path,
     tmp_path: Path,
     monkeypatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     serve(monkeypatch, respond)
     code, out = run([CACHED, "--to", str(tmp_path / "usb")], capsys)
     assert code == 1
     assert row(out, CACHED).split()[1:] == ["failed", "-", "-"]
     assert f"{CACHED}: No pretrained weights for SqueezeNet 1.1" in out
-    assert "could not download them" in out and reason in out
+    assert "downloading the weights failed" in out and reason in out
+    assert logged in caplog.text  # the exception itself goes to the log
     assert not any(hub_cache.parent.iterdir())  # torch hub removed its partial file
     assert not (tmp_path / "usb").exists()  # nothing copied
 
@@ -159,8 +168,10 @@ def test_a_damaged_cached_checkpoint_is_reported_as_failed_not_a_crash(
     hub_cache.write_bytes(hub_cache.read_bytes()[:100_000])  # a cut copy
     code, out = run([CACHED], capsys)
     assert code == 1 and not downloads
-    assert row(out, CACHED).split()[1] == "failed" and str(hub_cache) in row(out, CACHED)
-    assert f"torchvision's cached copy {hub_cache} cannot be used" in out and "delete it" in out
+    assert row(out, CACHED).split()[1] == "failed" and str(hub_cache) in row(out, CACHED)  # where it is
+    problem = out.split(f"\n{CACHED}: ", 1)[1]
+    assert f"torch hub's cache ({hub_cache.name}) cannot be used" in problem and "Delete that copy" in problem
+    assert not technical_text(problem.split("\n")[0]), problem  # the reason is the app's own plain words
 
 
 def test_to_copies_the_verified_weights_into_a_folder_the_app_loads_offline(
@@ -178,7 +189,7 @@ def test_to_copies_the_verified_weights_into_a_folder_the_app_loads_offline(
     assert (usb / f"{CACHED}.pth").read_bytes() == hub_cache.read_bytes()
     serve(monkeypatch, never_called)
     net = load_network(CACHED, "pretrained", weights_folder=usb, allow_download=False)
-    assert net.source == f"ImageNet weights from {usb / CACHED}.pth"
+    assert net.source == f"ImageNet weights from {CACHED}.pth in the weights folder"
 
 
 def test_every_registry_model_is_prepared_by_default(

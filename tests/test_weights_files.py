@@ -1,4 +1,5 @@
-"""Every loader of a weights file refuses bad files in plain words and never runs code in them.
+"""Every loader of a weights file refuses bad files in plain words and never runs code in them;
+the technical detail (the exception, the file's path) goes to the log instead.
 
 Three loaders: the lab's `load_weights` (a path, or the bytes of an upload), the ImageNet weights
 folder (`load_network(..., "pretrained")` with `<name>.pth` there; its basic cases are in
@@ -8,6 +9,7 @@ are real. Nothing here touches the network or the user's own torch hub cache.
 """
 
 import io
+import logging
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,7 @@ from models import WeightsUnavailable, load_network
 from models.small_cnn import SmallCNNConfig, build_small_cnn
 from models.training import ModelFileError, load_model, load_weights, save_model
 from tests.fake_downloads import CACHED, CutShort, FakeResponse, offline, serve
+from tests.plain_words import technical_text
 
 TINY = SmallCNNConfig(depth=2, width=4, hidden=8, classes=3, canvas=32)
 Writer = Callable[[Path, Path], None]  # (file to write, marker a code payload would create)
@@ -78,7 +81,7 @@ def as_upload(path: Path) -> io.BytesIO:
 @pytest.mark.parametrize("source", [as_path, as_upload])
 @pytest.mark.parametrize("write", DAMAGED)
 def test_a_damaged_or_code_carrying_lab_file_is_refused_in_plain_words_and_never_run(
-    write: Writer, source: Callable[[Path], object], tmp_path: Path
+    write: Writer, source: Callable[[Path], object], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     write(tmp_path / "model.pt", tmp_path / "ran")
     model = build_small_cnn(TINY, seed=1)
@@ -88,6 +91,8 @@ def test_a_damaged_or_code_carrying_lab_file_is_refused_in_plain_words_and_never
     message = str(caught.value)
     assert "is not a readable model file" in message and "downloaded from this lab" in message
     assert "weights_only" not in message and "\x1b" not in message and len(message) < 300, message
+    assert not technical_text(message), technical_text(message)
+    assert type(caught.value.__cause__).__name__ in caplog.text  # the log has what torch said
     assert not (tmp_path / "ran").exists()
     assert all(torch.equal(before[name], tensor) for name, tensor in model.state_dict().items())  # model kept
 
@@ -114,12 +119,17 @@ def test_a_saved_lab_model_whose_weights_carry_code_is_refused(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("write", [pickle_payload, empty])
-def test_an_empty_or_bare_pickle_weights_file_is_refused_naming_the_file(write: Writer, tmp_path: Path) -> None:
+def test_an_empty_or_bare_pickle_weights_file_is_refused_naming_the_file(
+    write: Writer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / f"{CACHED}.pth"
     write(path, tmp_path / "ran")
     with pytest.raises(WeightsUnavailable) as caught:
         load_network(CACHED, "pretrained", weights_folder=tmp_path, allow_download=False)
-    assert str(path) in str(caught.value) and "state_dict" in str(caught.value)
+    message = str(caught.value)
+    assert f"The file {path.name} in the weights folder cannot be used" in message and "damaged" in message
+    assert "state_dict" in message and not technical_text(message), message
+    assert str(path) in caplog.text  # the path is in the log, not on the page
     assert not (tmp_path / "ran").exists()
 
 
@@ -141,30 +151,47 @@ def pretrained_from_the_hub(tmp_path: Path) -> WeightsUnavailable:
 
 
 def test_offline_without_a_cached_copy_says_so_and_the_scratch_twin_still_loads(
-    hub_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hub_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     serve(monkeypatch, offline)
     error = pretrained_from_the_hub(tmp_path)
-    assert "could not download them: URLError" in str(error) and "no internet" in str(error)
+    assert "the download server could not be reached (is there no internet connection here?)" in str(error)
     assert "SHIFTLAB_WEIGHTS_DIR" in str(error) and "scratch twin still works" in str(error)
+    assert not technical_text(str(error)), str(error)
+    (record,) = [r for r in caplog.records if r.name == "models.weights"]
+    assert record.levelno == logging.WARNING and record.exc_info is not None
+    assert "URLError: <urlopen error no internet>" in record.getMessage() and str(hub_cache) in record.getMessage()
     assert not hub_cache.parent.exists() or not any(hub_cache.parent.iterdir())  # nothing half-written left
     assert load_network(CACHED, "scratch").variant == "scratch"
 
 
 @pytest.mark.parametrize(
-    "respond, reason",
+    "respond, says, logged",
     [
-        (CutShort, "IncompleteRead"),  # regression: an HTTPException, neither OSError nor RuntimeError, escaped
-        (lambda: FakeResponse(b"<html>Please log in to the network</html>"), "invalid hash value"),  # a portal page
+        # regression: an HTTPException, neither OSError nor RuntimeError, escaped
+        (CutShort, "the download broke off before it was complete", "IncompleteRead"),
+        (  # a portal page
+            lambda: FakeResponse(b"<html>Please log in to the network</html>"),
+            "what arrived was not the weights file (a network that wants you to log in first",
+            "invalid hash value",
+        ),
     ],
     ids=["cut-short", "wrong-content"],
 )
 def test_a_bad_download_is_refused_in_plain_words_and_not_cached(
-    respond: Callable[[], FakeResponse], reason: str, hub_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    respond: Callable[[], FakeResponse],
+    says: str,
+    logged: str,
+    hub_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     serve(monkeypatch, respond)
     error = pretrained_from_the_hub(tmp_path)
-    assert "could not download them" in str(error) and reason in str(error)
+    assert "downloading the weights failed" in str(error) and says in str(error) and "Nothing was kept" in str(error)
+    assert not technical_text(str(error)), str(error)
+    assert logged in caplog.text
     assert not any(hub_cache.parent.iterdir())  # torch hub removed its partial file
 
 
@@ -181,13 +208,16 @@ def test_a_cached_checkpoint_loads_offline(hub_cache: Path, monkeypatch: pytest.
 
 @pytest.mark.parametrize("write", DAMAGED)
 def test_a_code_carrying_or_damaged_cached_checkpoint_is_refused_and_never_run(
-    write: Writer, hub_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    write: Writer, hub_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Regression: torchvision's builders read the cached file with torch hub's default, full
     unpickling, so a file planted in the cache ran its code when the pretrained model loaded."""
     serve(monkeypatch, offline)
     hub_cache.parent.mkdir(parents=True)
     write(hub_cache, tmp_path / "ran")
-    error = pretrained_from_the_hub(tmp_path)
-    assert f"torchvision's cached copy {hub_cache} cannot be used" in str(error) and "delete it" in str(error)
+    error = str(pretrained_from_the_hub(tmp_path))
+    assert f"the copy torchvision keeps in torch hub's cache ({hub_cache.name}) cannot be used" in error, error
+    assert "Delete that copy so that it is downloaded again (`make offline` shows where it is)" in error
+    assert not technical_text(error), error
+    assert f"cached copy {hub_cache} cannot be used" in caplog.text  # where it is: in the log
     assert not (tmp_path / "ran").exists()

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 
 import streamlit as st
 from PIL import Image
 
 from scene import OBJECTS
 from scene.upload import MAX_UPLOAD_BYTES, UnreadableImage, read_object
+
+logger = logging.getLogger(__name__)
 
 UPLOAD_PREFIX = "upload-"
 UPLOADS_KEPT = 5  # per session: each is a PNG of at most 448 × 448
@@ -60,7 +63,8 @@ def take_upload() -> None:
         return
     try:
         image = read_object(upload.getvalue())
-    except UnreadableImage as error:
+    except UnreadableImage as error:  # the student reads what was wrong; the log also gets Pillow's own words
+        logger.warning("Refused the upload %r (%d bytes): %s", upload.name, upload.size, error, exc_info=True)
         st.session_state.object_upload_error = f"“{upload.name}” was not used, and your object is unchanged. {error}"
         return
     buffer = io.BytesIO()
