@@ -12,16 +12,22 @@
 
 Every recipe is data (`Recipe`), trained on the CPU in seconds with one thread, and judged by an
 accuracy-by-position map (`probes.accuracy_map`).
+
+Zhang (2019) in one click too: does blurring before subsampling make the lab's network more shift-consistent?
+`POOLING_COMPARISON` trains it with max pool and with blur pool, nothing else changed, and `lab_shift_consistency`
+shows every test object at a place and again a few pixels away, reporting how often the answer is kept among the
+right first answers, beside plain agreement and accuracy (a network that always says the same is consistent).
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 
@@ -32,13 +38,13 @@ from probes.score_map import shift_consistency
 from scene.shapes import (
     CLASS_NAMES,
     REGIONS,
+    ShapeSet,
     doodle_classes,
     make_dataset,
     move_objects,
     random_styles,
     region_box,
     render,
-    sample_positions,
     samples_at,
 )
 
@@ -66,8 +72,12 @@ GRID_STEP = 5  # pixels between the points of an accuracy map
 FAR = LAB_CONFIG.canvas / 3  # "far from the trained location": at least this many pixels away
 EVALUATION_PER_CLASS = 3  # objects of each class shown at every grid point
 EVALUATION_SEED = 1_000  # the same objects at every grid point, none of them a training object
-CONSISTENCY_PAIRS = 500  # objects each shown at two random places, for Zhang's shift consistency
+CONSISTENCY_PAIRS = 500  # new objects, each shown at two nearby places, for Zhang's shift consistency
 CONSISTENCY_SEED = 7
+# Zhang (2019) compares two random 224-px crops of a 256-px image: the object moves by offsets in [0, 31]² between
+# them, 32 offsets per axis on 224 px (a seventh). A seventh of the lab's 64-px canvas is 9 px: each object is
+# shown at a place and again at most 8 px away along each axis.
+SHIFT_WINDOW = round(32 / 224 * LAB_CONFIG.canvas)  # 9 offsets per axis, 0 to 8 px
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,20 @@ PRETRAINING = Recipe(
     data_seed=2,
     config=replace(LAB_CONFIG, classes=len(PRETRAINING_CLASSES)),
 )
+
+# The pretraining data seeds tried, and the shipped model of each. Seed 2 was fixed in the lab's first version
+# (pretrained on the ten other named classes only) and the 100-class recipe above was tuned on it; seeds 3 and 4
+# were tried afterwards, to see the spread. Seed 2 happens to be the best of the three for preset (b), so its
+# far accuracy is the top of a range, not a typical run: the other two are shipped as well, to show the range.
+PRETRAINED_FILES: Mapping[int, str] = MappingProxyType(
+    {PRETRAINING.data_seed: "pretrained", 3: "pretrained_seed3", 4: "pretrained_seed4"}
+)
+# Preset (b)'s accuracy at least FAR px from the trained location, started from each of those shipped models, as
+# the lab page states it (the tests train (b) from each and check). The README once gave 85 % and 81 % for seeds 3
+# and 4; the seed-3 and seed-4 files, made later by the script on a 2-core VM of the project's kind, give 90 % and
+# 89 %. Pretraining is not the same to the bit from machine to machine: seed 2, pretrained again there, gave 95 %
+# (the shipped seed-2 file is the original, 93 %), so the ranking of seeds is only roughly stable.
+PRESET_B_FAR: Mapping[int, float] = MappingProxyType({2: 0.93, 3: 0.90, 4: 0.89})
 
 PRESETS: Mapping[str, Recipe] = MappingProxyType(
     {
@@ -132,13 +156,91 @@ PRESETS: Mapping[str, Recipe] = MappingProxyType(
 
 
 @dataclass(frozen=True)
-class ShiftConsistency:
-    """Zhang's shift consistency of a lab model, with the accuracy that belongs beside it: a model that
-    always answers the same class is perfectly consistent."""
+class LabControls:
+    """What the lab page's *Build and train your own* controls hold: one click on *Train* trains `recipe()`."""
 
-    agree: float  # fraction of objects whose top-1 class is the same at both of their positions
+    config: SmallCNNConfig
+    region: str  # where the training objects appear: a key of `scene.shapes.REGIONS`
+    per_class: int
+    epochs: int
+    seed: int  # one seed for the data, the initial weights and the order of the batches
+
+    def recipe(self, title: str = "your model") -> Recipe:
+        return Recipe(
+            title,
+            "scratch",
+            NEW_CLASSES,
+            self.region,
+            self.per_class,
+            TrainSettings(epochs=self.epochs, seed=self.seed),
+            data_seed=self.seed,
+            model_seed=self.seed,
+            config=self.config,
+        )
+
+
+# The lab page's bounds: one student's training must not hold the server for long.
+MAX_PER_CLASS, MAX_EPOCHS = 200, 20
+# The lab page's controls as they first appear.
+LAB_DEFAULTS = LabControls(
+    SmallCNNConfig(depth=3, width=16, classes=len(NEW_CLASSES), canvas=LAB_CONFIG.canvas),
+    TRAINED_LOCATION,
+    per_class=100,
+    epochs=5,
+    seed=0,
+)
+
+# Does blurring before subsampling help (Zhang 2019)? The lab's first network trained on the whole canvas with
+# max pool and with blur pool, nothing else changed, for the lab's longest training (20 epochs: max pool's accuracy
+# has levelled off by then, at about 84 %, so training it longer would not close the gap); and, since blur pool
+# learns faster and ends more accurate, which alone makes a network more consistent, also blur pool stopped at
+# 8 epochs, when it is about as accurate as max pool at 20. Every network is one click in the lab page; several
+# seeds, since one seed's difference may be luck.
+POOLING_COMPARISON: Mapping[str, LabControls] = MappingProxyType(
+    {
+        name: replace(
+            LAB_DEFAULTS,
+            config=replace(LAB_DEFAULTS.config, downsample=downsample),
+            region="whole canvas",
+            epochs=epochs,
+        )
+        for name, downsample, epochs in (
+            ("max", "max", MAX_EPOCHS),
+            ("blur", "blur", MAX_EPOCHS),
+            ("blur early", "blur", 8),
+        )
+    }
+)
+POOLING_SEEDS = (0, 1, 2)
+
+
+def pooling_title(name: str) -> str:
+    """What one network of the pooling comparison is, in the page's words: "blur pool, 8 epochs"."""
+    controls = POOLING_COMPARISON[name]
+    return f"{controls.config.downsample} pool, {controls.epochs} epochs"
+
+
+def pooling_recipe(name: str, seed: int) -> Recipe:
+    """One network of the pooling comparison (a key of POOLING_COMPARISON), with one seed."""
+    return replace(POOLING_COMPARISON[name], seed=seed).recipe(f"{pooling_title(name)}, seed {seed}")
+
+
+def pooling_file(name: str, seed: int) -> str:
+    """The shipped model of one network of the pooling comparison, with one seed: "pooling_blur_early_seed2"."""
+    return f"pooling_{name.replace(' ', '_')}_seed{seed}"
+
+
+@dataclass(frozen=True)
+class ShiftConsistency:
+    """Zhang's shift consistency of a lab model, with what belongs beside it: the accuracy (a model that
+    always answers the same class is perfectly consistent) and the consistency of its right answers only."""
+
+    agree: float  # fraction of objects whose top-1 class is the same at both of their places
+    agree_given_correct: float  # of the objects classified right at their first place, the fraction whose
+    # second place gets the same class (nan when none is right at its first place)
     accuracy: float  # fraction of all the scenes (two per object) classified right
     pairs: int
+    first_correct: int  # objects classified right at their first place: what agree_given_correct is out of
 
 
 @dataclass(frozen=True)
@@ -157,6 +259,11 @@ class LabResult:
 def load_teaching_model(name: str) -> SmallCNN:
     """A shipped teaching model (`assets/teaching_models/<name>.pt` and `.json`), e.g. "pretrained"."""
     return load_model(TEACHING_MODELS / f"{name}.pt")
+
+
+def pretraining_recipe(data_seed: int) -> Recipe:
+    """The pretraining recipe with other pretraining data (`PRETRAINED_FILES` lists the seeds tried)."""
+    return replace(PRETRAINING, data_seed=data_seed)
 
 
 def trained_location(canvas: int = LAB_CONFIG.canvas) -> tuple[int, int]:
@@ -189,6 +296,25 @@ def starting_model(recipe: Recipe, pretrained: SmallCNN | None = None) -> SmallC
     return model
 
 
+def training_data(recipe: Recipe) -> ShapeSet:
+    """The recipe's training objects: its classes, drawn in its region from its data seed."""
+    region = REGIONS[recipe.region]
+    return make_dataset(recipe.classes, recipe.per_class, region, recipe.config.canvas, recipe.data_seed)
+
+
+def train_on(
+    model: SmallCNN,
+    recipe: Recipe,
+    data: ShapeSet,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Train `model` (the recipe's `starting_model`) in place on `data` (its `training_data`) as the recipe says;
+    whether training was stopped early (see `models.training.train`)."""
+    augment = move_objects if recipe.move_objects else None
+    return train(model, data.images, data.labels, recipe.settings, on_progress, should_stop, augment).stopped
+
+
 def train_recipe(
     recipe: Recipe,
     pretrained: SmallCNN | None = None,
@@ -197,10 +323,7 @@ def train_recipe(
 ) -> tuple[SmallCNN, bool]:
     """(the trained model, whether training was stopped early) for the recipe; see `models.training.train`."""
     model = starting_model(recipe, pretrained)
-    data = make_dataset(recipe.classes, recipe.per_class, REGIONS[recipe.region], model.config.canvas, recipe.data_seed)
-    augment = move_objects if recipe.move_objects else None
-    result = train(model, data.images, data.labels, recipe.settings, on_progress, should_stop, augment)
-    return model, result.stopped
+    return model, train_on(model, recipe, training_data(recipe), on_progress, should_stop)
 
 
 def evaluate(
@@ -239,28 +362,158 @@ def run_preset(
     return LabResult(recipe, model, accuracy, at, far, stopped, seconds)
 
 
+def nearby_pairs(count: int, box: tuple[int, int, int, int], window: int, generator: torch.Generator) -> torch.Tensor:
+    """(count, 2, 2) integer places [pair, first or second, (x, y)]: Zhang's two random crops, seen from the object.
+
+    A corner c is drawn uniformly from the box (x_min, y_min, x_max, y_max, bounds included) shrunk by
+    window − 1 at its right and bottom, and the two places are c + a and c + b, with a and b drawn uniformly
+    from {0, …, window − 1}²: both places lie in the box, at most window − 1 px apart along each axis.
+    """
+    x_min, y_min, x_max, y_max = box
+    if x_max - x_min < window - 1 or y_max - y_min < window - 1:
+        raise ValueError(f"a box of {x_max - x_min + 1} × {y_max - y_min + 1} px has no room for {window} offsets")
+    corners = torch.stack(
+        [
+            torch.randint(x_min, x_max - window + 2, (count,), generator=generator),
+            torch.randint(y_min, y_max - window + 2, (count,), generator=generator),
+        ],
+        dim=1,
+    )  # (count, 2)
+    offsets = torch.randint(0, window, (count, 2, 2), generator=generator)  # (count, 2 places, 2 axes)
+    return corners[:, None, :] + offsets  # (count, 2, 2)
+
+
+def consistency_of(top1_first: torch.Tensor, top1_second: torch.Tensor, labels: torch.Tensor) -> ShiftConsistency:
+    """Shift consistency from the top-1 classes of each object at its two places, (P,) each, and its labels (P,).
+
+    agree = mean[t1 = t2] (Zhang 2019); agree_given_correct = Σ[t1 = y ∧ t2 = y] / Σ[t1 = y]: among the objects
+    recognised at their first place, how many are still recognised after the shift. Unlike `agree`, a model
+    cannot score well on it by giving the same wrong answer everywhere.
+    """
+    right_first = top1_first == labels  # (P,)
+    first_correct = int(right_first.sum())
+    kept = int((right_first & (top1_second == labels)).sum())
+    return ShiftConsistency(
+        agree=shift_consistency(top1_first, top1_second),
+        agree_given_correct=kept / first_correct if first_correct else math.nan,
+        accuracy=float((torch.cat([top1_first, top1_second]) == labels.repeat(2)).double().mean()),
+        pairs=len(labels),
+        first_correct=first_correct,
+    )
+
+
+class ShiftPairScenes(NamedTuple):
+    """New objects, each drawn at two nearby places: first (P, 3, H, W), second (P, 3, H, W), labels (P,)."""
+
+    first: torch.Tensor
+    second: torch.Tensor
+    labels: torch.Tensor
+
+
+def shift_pair_scenes(
+    classes: tuple[str, ...] = NEW_CLASSES,
+    canvas: int = LAB_CONFIG.canvas,
+    pairs: int = CONSISTENCY_PAIRS,
+    seed: int = CONSISTENCY_SEED,
+    window: int = SHIFT_WINDOW,
+) -> ShiftPairScenes:
+    """`pairs` new objects (the classes in turn), each at a place anywhere on the canvas and again moved by a
+    small random offset (`nearby_pairs`). The seed fixes objects and places, so every model sees the same."""
+    generator = torch.Generator().manual_seed(seed)
+    styles = random_styles(pairs, canvas, generator)
+    places = nearby_pairs(pairs, region_box(REGIONS["whole canvas"], canvas), window, generator)  # (P, 2, 2)
+    labels = torch.arange(pairs) % len(classes)  # (P,)
+    first, second = (
+        torch.stack(
+            [
+                render(classes[label], x, y, canvas, style)
+                for label, (x, y), style in zip(labels.tolist(), positions.tolist(), styles, strict=True)
+            ]
+        )  # (P, 3, H, W)
+        for positions in places.unbind(dim=1)  # (P, 2) each: the first places, then the second
+    )
+    return ShiftPairScenes(first, second, labels)
+
+
+def consistency_on(model: Callable[[torch.Tensor], torch.Tensor], scenes: ShiftPairScenes) -> ShiftConsistency:
+    """The model's shift consistency on the scenes: its top-1 classes at both places of every object."""
+    with torch.no_grad():
+        return consistency_of(model(scenes.first).argmax(dim=1), model(scenes.second).argmax(dim=1), scenes.labels)
+
+
 def lab_shift_consistency(
     model: Callable[[torch.Tensor], torch.Tensor],
     classes: tuple[str, ...],
     canvas: int,
     pairs: int = CONSISTENCY_PAIRS,
     seed: int = CONSISTENCY_SEED,
+    window: int = SHIFT_WINDOW,
 ) -> ShiftConsistency:
-    """Show `pairs` new objects (the classes in turn) each at two random places of the whole canvas
-    and compare the model's top-1 class at the two (Zhang 2019, on the lab's drawn shapes)."""
-    generator = torch.Generator().manual_seed(seed)
-    styles = random_styles(pairs, canvas, generator)
-    places = [sample_positions(REGIONS["whole canvas"], pairs, canvas, generator) for _ in range(2)]  # 2 × (P, 2)
-    labels = torch.arange(pairs) % len(classes)  # (P,)
-    top1 = []
-    for positions in places:
-        images = torch.stack(
-            [
-                render(classes[label], x, y, canvas, style)
-                for label, (x, y), style in zip(labels.tolist(), positions.tolist(), styles, strict=True)
-            ]
-        )  # (P, 3, H, W)
-        with torch.no_grad():
-            top1.append(model(images).argmax(dim=1))  # (P,)
-    accuracy = float((torch.cat(top1) == labels.repeat(2)).double().mean())
-    return ShiftConsistency(shift_consistency(*top1), accuracy, pairs)
+    """Zhang's shift consistency (2019) on the lab's drawn shapes: `consistency_on` new `shift_pair_scenes`."""
+    return consistency_on(model, shift_pair_scenes(classes, canvas, pairs, seed, window))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One figure over several seeds: its mean, its standard deviation (n − 1; 0 for one seed) and its range."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """The Spread of `values` (at least one)."""
+    series = torch.tensor(values, dtype=torch.float64)  # (S,)
+    sd = float(series.std()) if len(series) > 1 else 0.0
+    return Spread(float(series.mean()), sd, float(series.min()), float(series.max()))
+
+
+@dataclass(frozen=True)
+class PoolingFigures:
+    """One network of the pooling comparison, over its seeds."""
+
+    accuracy: Spread
+    agree: Spread
+    agree_given_correct: Spread
+
+
+def pooling_figures(results: Sequence[ShiftConsistency]) -> PoolingFigures:
+    """The spread over seeds of each figure of `results` (one ShiftConsistency per seed)."""
+    return PoolingFigures(*(spread([getattr(r, figure.name) for r in results]) for figure in fields(PoolingFigures)))
+
+
+def shipped_pooling_results(scenes: ShiftPairScenes | None = None) -> dict[str, tuple[ShiftConsistency, ...]]:
+    """The shift consistency of every shipped model of the pooling comparison, by network, in POOLING_SEEDS order."""
+    scenes = scenes if scenes is not None else shift_pair_scenes()
+    return {
+        name: tuple(consistency_on(load_teaching_model(pooling_file(name, seed)), scenes) for seed in POOLING_SEEDS)
+        for name in POOLING_COMPARISON
+    }
+
+
+# What the shipped models of the pooling comparison score, seed by seed (POOLING_SEEDS), on `shift_pair_scenes()`:
+# what the lab page shows at once (measuring the nine takes half a minute) and lesson 6 states; the tests measure
+# the shipped models and check. Consistency given a correct first answer is written as kept / right at first.
+# Given a correct first answer, blur pool stopped at 8 epochs beats max pool by 3.9, 6.2 and 4.0 points, with
+# accuracies 3.2 and 4.6 points higher and 1.7 lower.
+POOLING_CLAIMS: Mapping[str, tuple[ShiftConsistency, ...]] = MappingProxyType(
+    {
+        "max": (
+            ShiftConsistency(agree=0.830, agree_given_correct=403 / 439, accuracy=0.883, pairs=500, first_correct=439),
+            ShiftConsistency(agree=0.828, agree_given_correct=389 / 431, accuracy=0.858, pairs=500, first_correct=431),
+            ShiftConsistency(agree=0.748, agree_given_correct=343 / 401, accuracy=0.790, pairs=500, first_correct=401),
+        ),
+        "blur": (
+            ShiftConsistency(agree=0.990, agree_given_correct=495 / 497, accuracy=0.994, pairs=500, first_correct=497),
+            ShiftConsistency(agree=0.990, agree_given_correct=489 / 492, accuracy=0.983, pairs=500, first_correct=492),
+            ShiftConsistency(agree=0.960, agree_given_correct=473 / 484, accuracy=0.965, pairs=500, first_correct=484),
+        ),
+        "blur early": (
+            ShiftConsistency(agree=0.928, agree_given_correct=440 / 460, accuracy=0.915, pairs=500, first_correct=460),
+            ShiftConsistency(agree=0.928, agree_given_correct=435 / 451, accuracy=0.904, pairs=500, first_correct=451),
+            ShiftConsistency(agree=0.820, agree_given_correct=351 / 392, accuracy=0.773, pairs=500, first_correct=392),
+        ),
+    }
+)

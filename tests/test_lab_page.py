@@ -13,9 +13,17 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from models import lab_experiments
+from models.lab_experiments import (
+    LAB_DEFAULTS,
+    POOLING_CLAIMS,
+    POOLING_COMPARISON,
+    POOLING_SEEDS,
+    LabControls,
+    pooling_recipe,
+)
 from models.small_cnn import SmallCNNConfig, build_small_cnn
 from ui.export import zip_bytes
-from ui.lab_view import shipped_pretrained
+from ui.lab_view import consistency_text, pooling_table, pretraining_seed_note, shipped_pretrained
 from ui.notes import NOTES
 
 LAB = "from ui.lab_view import lab_page\nlab_page()"
@@ -157,8 +165,79 @@ def test_the_download_holds_every_accuracy_map_and_the_training_curves(monkeypat
     assert len(rows["your_model_training.csv"]) == model.history[-1].total_steps
     (consistency,) = rows["your_model_shift_consistency.csv"]
     assert float(consistency["shift_consistency"]) == pytest.approx(model.consistency.agree, abs=1e-4)
-    assert any(f"**Shift consistency:** {model.consistency.agree:.0%} of 500" in m.value for m in lab.markdown)
+    given_correct = float(consistency["consistency_given_correct"])
+    assert given_correct == pytest.approx(model.consistency.agree_given_correct, abs=1e-4, nan_ok=True)
+    assert consistency["max_offset_px"] == "8" and consistency["pairs"] == "500"
+    assert consistency_text(model.consistency) in [m.value for m in lab.markdown]
+    shipped = [row for row in rows["pooling_comparison.csv"] if row["models"] == "shipped"]
+    assert len(shipped) == len(POOLING_COMPARISON) * len(POOLING_SEEDS)
     for figure in ("experiment_accuracy.png", "your_model_accuracy.png"):
         assert archive.read(figure).startswith(b"\x89PNG")
     shown = [m.value for m in lab.markdown]
     assert NOTES["accuracy_maps"] in shown and NOTES["training"] in shown  # each plot says how to read it
+
+
+# --- lesson 6's comparison of max pool and blur pool, and preset (b)'s pretraining seed ---
+
+
+@pytest.fixture
+def trains(monkeypatch) -> list[LabControls]:
+    """What the page's Train button would train, recorded instead of trained."""
+    recorded: list[LabControls] = []
+    monkeypatch.setattr("ui.lab_view.train_in_session", recorded.append)
+    return recorded
+
+
+def test_the_controls_first_show_the_lab_defaults(lab, trains):
+    lab.button(key="lab_train").click().run()
+    assert trains == [LAB_DEFAULTS]
+
+
+@pytest.mark.parametrize("name", list(POOLING_COMPARISON))
+def test_one_click_sets_the_controls_to_exactly_that_network_of_the_pooling_comparison(lab, trains, name):
+    lab.button(key=f"lab_pooling_set_{name}").click().run()
+    lab.button(key="lab_train").click().run()
+    lab.number_input(key="lab_pooling_seed").set_value(2).run()
+    lab.button(key=f"lab_pooling_set_{name}").click().run()
+    lab.button(key="lab_train").click().run()
+    assert not lab.exception, lab.exception
+    assert trains == [POOLING_COMPARISON[name], replace(POOLING_COMPARISON[name], seed=2)]
+    assert [t.recipe() for t in trains] == [replace(pooling_recipe(name, seed), title="your model") for seed in (0, 2)]
+
+
+def test_the_page_shows_the_shipped_pooling_figures_over_the_seeds(lab):
+    shown = [m.value for m in lab.markdown]
+    assert pooling_table(POOLING_CLAIMS) in shown
+    table = pooling_table(POOLING_CLAIMS)
+    assert "| max pool, 20 epochs | 84.4% ± 4.8 (79.0%–88.3%) | **89.2% ± 3.3 (85.5%–91.8%)** |" in table
+    assert "| blur pool, 8 epochs | 86.4% ± 7.9 (77.3%–91.5%) | **93.9% ± 3.8 (89.5%–96.5%)** |" in table
+
+
+def test_training_the_pooling_comparison_here_trains_exactly_its_recipes(lab, monkeypatch):
+    trained: list[lab_experiments.Recipe] = []
+
+    def untrained(recipe, **_):  # no time spent training: the recipes are what is checked
+        trained.append(recipe)
+        return lab_experiments.starting_model(recipe), False
+
+    monkeypatch.setattr("ui.lab_view.train_recipe", untrained)
+    monkeypatch.setattr("ui.lab_view.shift_pair_scenes", lambda: lab_experiments.shift_pair_scenes(pairs=20))
+    lab.number_input(key="lab_pooling_seed").set_value(1)
+    lab.button(key="lab_pooling_train").click().run()
+    assert not lab.exception, lab.exception
+    assert trained == [pooling_recipe(name, 1) for name in POOLING_COMPARISON]
+    run = lab.session_state.lab_pooling
+    assert run.seed == 1 and run.results.keys() == POOLING_COMPARISON.keys()
+    shown = [m.value for m in lab.markdown]
+    assert "**Your run, seed 1:**" in shown and pooling_table({n: [r] for n, r in run.results.items()}) in shown
+
+
+def test_preset_b_says_how_its_pretraining_seed_was_chosen_and_the_spread_over_seeds(lab):
+    captions = [c.value for c in lab.caption]
+    assert pretraining_seed_note() in captions
+    assert "(b)'s accuracy is 93% with seed 2, 90% with seed 3 and 89% with seed 4: expect 89% to 93%" in (
+        pretraining_seed_note()
+    )
+    assert "Seed 2 was fixed first, when the lab was built, and the pretraining was tuned on it" in (
+        pretraining_seed_note()
+    )

@@ -5,6 +5,7 @@ refused), then one real experiment with fixed seeds.
 """
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,17 +15,37 @@ import torch
 from models.lab_experiments import (
     FAR,
     LAB_CONFIG,
+    LAB_DEFAULTS,
+    MAX_EPOCHS,
     NEW_CLASSES,
+    POOLING_CLAIMS,
+    POOLING_COMPARISON,
+    POOLING_SEEDS,
+    PRESET_B_FAR,
     PRESETS,
+    PRETRAINED_FILES,
     PRETRAINING,
     PRETRAINING_CLASSES,
+    SHIFT_WINDOW,
     TEACHING_MODELS,
+    ShiftConsistency,
+    ShiftPairScenes,
+    consistency_of,
+    consistency_on,
     grid_through_location,
     lab_shift_consistency,
     load_teaching_model,
+    nearby_pairs,
+    pooling_figures,
+    pooling_file,
+    pooling_recipe,
     run_preset,
+    shift_pair_scenes,
+    shipped_pooling_results,
     starting_model,
+    train_on,
     trained_location,
+    training_data,
 )
 from models.small_cnn import SmallCNNConfig, build_small_cnn
 from models.training import ModelFileError, Progress, TrainSettings, load_model, load_weights, save_model, train
@@ -192,11 +213,17 @@ def test_a_model_with_a_missing_or_invalid_config_is_refused(tmp_path: Path):
 
 def test_shipped_teaching_models_load_are_small_and_fit_the_lab_architecture():
     files = sorted(TEACHING_MODELS.glob("*.pt"))
-    assert {path.stem for path in files} == {"pretrained", "scratch", "transferred", "fine_tuned"}
+    pooling = {
+        pooling_file(name, seed): pooling_recipe(name, seed).config
+        for name in POOLING_COMPARISON
+        for seed in POOLING_SEEDS
+    }
+    expected = {name: PRETRAINING.config for name in PRETRAINED_FILES.values()}
+    expected |= {"scratch": LAB_CONFIG, "transferred": LAB_CONFIG, "fine_tuned": LAB_CONFIG} | pooling
+    assert {path.stem for path in files} == expected.keys()
     for path in files:
         assert path.stat().st_size <= 1_000_000, path.name
-        expected = PRETRAINING.config if path.stem == "pretrained" else LAB_CONFIG
-        assert load_teaching_model(path.stem).config == expected, path.name
+        assert load_teaching_model(path.stem).config == expected[path.stem], path.name
     assert PRETRAINING.config == replace(LAB_CONFIG, classes=len(PRETRAINING_CLASSES))
 
 
@@ -229,8 +256,62 @@ def test_biscione_bowers_scratch_fails_away_from_the_trained_location_but_pretra
         torch.set_num_threads(threads)
     assert scratch.at_location >= 0.9 and scratch.far_from_location <= 0.4
     assert transferred.far_from_location >= 0.8
+    assert transferred.far_from_location == pytest.approx(PRESET_B_FAR[PRETRAINING.data_seed], abs=0.03)
     assert all(torch.equal(tensor, before[name]) for name, tensor in pretrained.state_dict().items())
     assert scratch.recipe == PRESETS["a"] and not scratch.stopped
+
+
+# --- shift consistency with Zhang's small shifts ---
+
+
+def test_consistency_counts_agreeing_pairs_and_among_right_first_answers_the_kept_ones() -> None:
+    first, second = torch.tensor([1, 2, 3, 0, 4]), torch.tensor([1, 0, 3, 0, 2])
+    labels = torch.tensor([1, 2, 0, 0, 4])
+    result = consistency_of(first, second, labels)
+    assert result.agree == 3 / 5  # pairs 0, 2 and 3 agree; pair 2 agrees on a wrong answer
+    assert result.first_correct == 4 and result.agree_given_correct == 2 / 4  # right first: 0, 1, 3, 4; kept: 0, 3
+    assert result.accuracy == 6 / 10 and result.pairs == 5
+
+
+def test_consistency_given_a_correct_first_answer_is_nan_when_no_first_answer_is_right() -> None:
+    result = consistency_of(torch.tensor([1, 1]), torch.tensor([1, 1]), torch.tensor([0, 0]))
+    assert result.agree == 1.0 and result.first_correct == 0 and math.isnan(result.agree_given_correct)
+
+
+def test_nearby_pairs_stay_in_the_box_and_move_by_every_offset_up_to_the_window() -> None:
+    box = (12, 12, 51, 51)
+    places = nearby_pairs(4000, box, SHIFT_WINDOW, torch.Generator().manual_seed(0))  # (P, 2, 2)
+    assert places.shape == (4000, 2, 2)
+    assert places.min() >= 12 and places.max() <= 51
+    moves = places[:, 1] - places[:, 0]  # (P, 2)
+    assert set(moves.flatten().tolist()) == set(range(-(SHIFT_WINDOW - 1), SHIFT_WINDOW))
+    assert set(places[:, 0, 0].tolist()) == set(range(12, 52))  # first places reach every column of the box
+    assert SHIFT_WINDOW == 9  # Zhang's 32 offsets of 224 px, scaled to the 64-px canvas
+    with pytest.raises(ValueError, match="no room for 9 offsets"):
+        nearby_pairs(1, (0, 0, 7, 40), 9, torch.Generator())
+
+
+def label_and_x_scenes(pairs: list[tuple[int, int, int]]) -> ShiftPairScenes:
+    """Fake scenes for (label, x at the first place, x at the second): pixel (0, 0) holds the label, (0, 1) x."""
+    images = torch.zeros(2, len(pairs), 3, 2, 2)  # (first or second, P, 3, 2, 2)
+    for i, (label, *xs) in enumerate(pairs):
+        for place, x in enumerate(xs):
+            images[place, i, 0, 0, 0], images[place, i, 0, 0, 1] = label, x
+    return ShiftPairScenes(images[0], images[1], torch.tensor([label for label, _, _ in pairs]))
+
+
+def right_on_the_left_half(images: torch.Tensor) -> torch.Tensor:
+    """Logits of 10 classes: the true label where x < 32, else class 9, always."""
+    labels, x = images[:, 0, 0, 0].long(), images[:, 0, 0, 1]  # (B,), (B,)
+    return torch.eye(10)[torch.where(x < 32, labels, 9)]  # (B, 10)
+
+
+def test_a_model_right_only_on_the_left_half_keeps_only_the_answers_that_stay_on_the_left() -> None:
+    scenes = label_and_x_scenes([(0, 10, 12), (1, 20, 40), (2, 30, 31), (3, 40, 20), (4, 50, 52)])
+    result = consistency_on(right_on_the_left_half, scenes)
+    assert result.first_correct == 3 and result.agree_given_correct == 2 / 3  # pair 1 leaves the left half
+    assert result.agree == 3 / 5  # pair 4 agrees on the wrong class 9 at both places; pairs 1 and 3 do not
+    assert result.accuracy == 6 / 10  # right: both places of pairs 0 and 2, the first of 1, the second of 3
 
 
 def test_a_model_that_always_answers_the_same_class_is_perfectly_consistent_and_right_one_time_in_ten() -> None:
@@ -238,15 +319,125 @@ def test_a_model_that_always_answers_the_same_class_is_perfectly_consistent_and_
         return torch.eye(len(NEW_CLASSES))[torch.zeros(len(images), dtype=torch.long)]  # (B, classes)
 
     result = lab_shift_consistency(always_first, NEW_CLASSES, canvas=64, pairs=500)
-    assert (result.agree, result.accuracy, result.pairs) == (1.0, 0.1, 500)  # 50 of the 500 objects are class 0
+    assert (result.agree, result.agree_given_correct, result.accuracy) == (1.0, 1.0, 0.1)
+    assert result.first_correct == 50  # 50 of the 500 objects are class 0
 
 
-def test_a_model_that_answers_by_position_agrees_only_when_both_places_fall_on_the_same_side() -> None:
+def test_small_shifts_rarely_carry_an_object_across_the_middle_unlike_two_places_anywhere() -> None:
     def left_or_right(images: torch.Tensor) -> torch.Tensor:
         columns = images.sum(dim=(1, 2))  # (B, W): how bright each column is
         centre = (columns * torch.arange(images.shape[-1])).sum(dim=1) / columns.sum(dim=1)  # (B,)
         return torch.eye(2)[(centre >= images.shape[-1] / 2).long()]  # class 0 on the left, 1 on the right
 
-    result = lab_shift_consistency(left_or_right, NEW_CLASSES[:2], canvas=64, pairs=500)
-    assert 0.4 < result.agree < 0.6  # two independent uniform places are on the same side half of the time
-    assert 0.4 < result.accuracy < 0.6
+    nearby = lab_shift_consistency(left_or_right, NEW_CLASSES[:2], canvas=64, pairs=200)
+    anywhere = lab_shift_consistency(left_or_right, NEW_CLASSES[:2], canvas=64, pairs=200, window=40)
+    assert nearby.agree > 0.85  # only objects within 8 px of the middle can cross it
+    assert 0.4 < anywhere.agree < 0.6  # a window as wide as the box: two independent places, same side half the time
+    assert 0.4 < nearby.accuracy < 0.6 and 0.4 < anywhere.accuracy < 0.6
+
+
+def test_the_shipped_presets_shift_consistency_is_as_the_readme_says() -> None:
+    """README, *The CNN lab*: of the objects right at the first place, (b) keeps 96 % and (a) 67 %; over all pairs,
+    92 % and 67 % agree; 95 % and 13 % of the scenes are right."""
+    scenes = shift_pair_scenes()
+    transferred = consistency_on(load_teaching_model("transferred"), scenes)
+    scratch = consistency_on(load_teaching_model("scratch"), scenes)
+    assert (round(100 * transferred.agree_given_correct), round(100 * scratch.agree_given_correct)) == (96, 67)
+    assert (round(100 * transferred.agree), round(100 * scratch.agree)) == (92, 67)
+    assert (round(100 * transferred.accuracy), round(100 * scratch.accuracy)) == (95, 13)
+
+
+# --- the pooling comparison (lesson 6) and preset (b)'s pretraining seeds ---
+
+
+def test_the_pooling_comparison_changes_only_the_downsampling_and_the_training_time() -> None:
+    max_pool, blur, early = (POOLING_COMPARISON[name] for name in ("max", "blur", "blur early"))
+    assert replace(blur, config=replace(blur.config, downsample="max")) == max_pool
+    assert replace(early, epochs=max_pool.epochs) == blur and early.epochs < blur.epochs
+    assert max_pool == replace(LAB_DEFAULTS, region="whole canvas", epochs=MAX_EPOCHS)  # the lab's longest training
+    recipe = pooling_recipe("blur early", 2)
+    assert (recipe.data_seed, recipe.model_seed, recipe.settings.seed, recipe.settings.epochs) == (2, 2, 2, 8)
+
+
+def test_the_shipped_pooling_models_are_the_recipes_networks() -> None:
+    for name in POOLING_COMPARISON:
+        for seed in POOLING_SEEDS:
+            assert load_teaching_model(pooling_file(name, seed)).config == pooling_recipe(name, seed).config
+
+
+@pytest.fixture(scope="module")
+def pooling_results() -> dict[str, tuple[ShiftConsistency, ...]]:
+    return shipped_pooling_results()
+
+
+def test_the_shipped_pooling_models_give_the_figures_the_page_shows_and_lesson_6_states(pooling_results) -> None:
+    """POOLING_CLAIMS, seed by seed. The shipped models and the test objects are fixed, so the figures are too, but
+    for a few answers on a knife edge that another CPU's rounding may flip: 0.5 percentage points is 2 of the 500
+    pairs, or of the 400-odd right first answers."""
+    for name, results in pooling_results.items():
+        for seed, measured, claimed in zip(POOLING_SEEDS, results, POOLING_CLAIMS[name], strict=True):
+            for figure in ("agree", "agree_given_correct", "accuracy"):
+                assert getattr(measured, figure) == pytest.approx(getattr(claimed, figure), abs=0.005), (name, seed)
+            assert measured.pairs == claimed.pairs and abs(measured.first_correct - claimed.first_correct) <= 2
+
+
+def test_blur_pool_is_more_consistent_than_max_pool_with_every_seed_even_when_no_more_accurate() -> None:
+    """The lesson's claims, seed by seed: with the same training blur pool is both more accurate and more
+    consistent given a correct first answer; stopped early it is about as accurate as max pool (within 3 points
+    on average) and still more consistent, with each seed. (The claims are the shipped models' figures: above.)"""
+    max_pool, blur, early = (POOLING_CLAIMS[name] for name in ("max", "blur", "blur early"))
+    for m, b, e in zip(max_pool, blur, early, strict=True):
+        assert b.accuracy > m.accuracy and b.agree_given_correct > m.agree_given_correct
+        assert e.agree_given_correct > m.agree_given_correct
+    accuracy = {name: pooling_figures(results).accuracy.mean for name, results in POOLING_CLAIMS.items()}
+    assert abs(accuracy["blur early"] - accuracy["max"]) < 0.03
+    gaps = [
+        round(100 * (e.agree_given_correct - m.agree_given_correct), 1) for m, e in zip(max_pool, early, strict=True)
+    ]
+    assert gaps == [3.9, 6.2, 4.0]  # the README's figures, seed by seed
+
+
+def test_the_shipped_max_pool_model_is_what_its_recipe_trains_and_had_levelled_off() -> None:
+    """Max pool, seed 0, retrained from its recipe, scores as its shipped file does: the same on a machine of the
+    project's kind; 2 points allow another CPU's rounding. And over its last six epochs it gained less than a
+    point of accuracy (README): training it longer would not make it as accurate as blur pool."""
+    recipe = pooling_recipe("max", 0)
+    scenes = shift_pair_scenes()
+    model = starting_model(recipe)
+    steps_per_epoch = -(-recipe.per_class * len(recipe.classes) // recipe.settings.batch_size)
+    six_before: list[ShiftConsistency] = []
+
+    def six_epochs_before_the_end(progress: Progress) -> None:
+        if progress.step == (recipe.settings.epochs - 6) * steps_per_epoch:
+            six_before.append(consistency_on(model, scenes))
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_on(model, recipe, training_data(recipe), six_epochs_before_the_end)
+    finally:
+        torch.set_num_threads(threads)
+    again = consistency_on(model, scenes)
+    shipped = consistency_on(load_teaching_model(pooling_file("max", 0)), scenes)
+    assert again.accuracy == pytest.approx(shipped.accuracy, abs=0.02)
+    assert again.agree_given_correct == pytest.approx(shipped.agree_given_correct, abs=0.02)
+    assert abs(again.accuracy - six_before[0].accuracy) < 0.01
+
+
+@pytest.mark.parametrize("data_seed", [seed for seed in PRETRAINED_FILES if seed != PRETRAINING.data_seed])
+def test_preset_b_from_another_pretraining_seed_reaches_the_far_accuracy_the_page_states(data_seed: int) -> None:
+    """PRESET_B_FAR, as the lab page states it under preset (b): 3 points allow another CPU's rounding in the
+    training of the last layer (on a machine of the project's kind it is the same to the last digit)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = run_preset("b", load_teaching_model(PRETRAINED_FILES[data_seed]))
+    finally:
+        torch.set_num_threads(threads)
+    assert result.far_from_location == pytest.approx(PRESET_B_FAR[data_seed], abs=0.03)
+
+
+def test_the_shipped_pretraining_seed_is_the_best_of_those_tried() -> None:
+    """What the page says of it (the far accuracy of each seed is checked above and in the presets' test)."""
+    assert max(PRESET_B_FAR, key=PRESET_B_FAR.get) == PRETRAINING.data_seed
+    assert PRESET_B_FAR.keys() == PRETRAINED_FILES.keys() and PRETRAINED_FILES[PRETRAINING.data_seed] == "pretrained"

@@ -5,21 +5,46 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import streamlit as st
 import torch
 
 from models.lab_experiments import (
+    CONSISTENCY_PAIRS,
     FAR,
     LAB_CONFIG,
+    LAB_DEFAULTS,
+    MAX_EPOCHS,
+    MAX_PER_CLASS,
     NEW_CLASSES,
+    POOLING_CLAIMS,
+    POOLING_COMPARISON,
+    POOLING_SEEDS,
+    PRESET_B_FAR,
     PRESETS,
+    PRETRAINED_FILES,
+    PRETRAINING,
+    SHIFT_WINDOW,
+    LabControls,
     LabResult,
+    ShiftConsistency,
+    Spread,
+    consistency_on,
     evaluate,
     lab_shift_consistency,
     load_teaching_model,
+    pooling_figures,
+    pooling_recipe,
+    pooling_title,
     run_preset,
+    shift_pair_scenes,
+    starting_model,
+    train_on,
+    train_recipe,
     trained_location,
+    training_data,
 )
 from models.small_cnn import (
     DOWNSAMPLES,
@@ -32,9 +57,9 @@ from models.small_cnn import (
     feature_size,
     receptive_field,
 )
-from models.training import ModelFileError, Progress, TrainSettings, load_weights, train
+from models.training import ModelFileError, Progress, load_weights
 from probes.accuracy_map import AccuracyMap
-from scene.shapes import REGIONS, make_dataset, region_box
+from scene.shapes import REGIONS, region_box
 from ui.export import AccuracyMaps, Exports, accuracy_maps_png, csv_bytes, export_button
 from ui.families import LabModel
 from ui.figures import accuracy_map_image, png_data_url
@@ -42,7 +67,6 @@ from ui.notes import how_to_read
 
 LAB_CLASSES = NEW_CLASSES  # the classes of the experiment and of the drag view's teaching CNNs
 CANVASES = (48, 64, 96)
-MAX_PER_CLASS, MAX_EPOCHS = 200, 20  # bounds: one student's training must not hold the server for long
 DOWNSAMPLE_NAMES = {
     "max": "max pool",
     "avg": "average pool",
@@ -66,7 +90,10 @@ def lab_page() -> None:
     )
     st.session_state.setdefault("lab_model", None)
     st.session_state.setdefault("lab_experiment", {})
+    st.session_state.setdefault("lab_pooling", None)  # a PoolingRun
     exports = experiment_panel()
+    st.divider()
+    exports |= pooling_panel()
     st.divider()
     exports |= build_panel()
     if exports:
@@ -83,6 +110,29 @@ PRESET_LESSONS = {
     "c": "The same start as (b), but the whole network learns the new shapes at the red square: the invariance "
     "it had learnt wears away.",
 }
+
+
+def in_words(items: list[str]) -> str:
+    """The items as a sentence says them: "a", "a and b", "a, b and c"."""
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1])))
+
+
+def pretraining_seed_note() -> str:
+    """Under preset (b): which pretraining data seed its start is from, how that seed was chosen, and the
+    spread over the seeds tried (`PRESET_B_FAR`)."""
+    shipped, others = PRETRAINING.data_seed, [str(seed) for seed in PRETRAINED_FILES if seed != PRETRAINING.data_seed]
+    far = in_words([f"{PRESET_B_FAR[seed]:.0%} with seed {seed}" for seed in PRETRAINED_FILES])
+    low, high = min(PRESET_B_FAR.values()), max(PRESET_B_FAR.values())
+    return (
+        f"Its start is the shipped network pretrained with data seed {shipped}, one of {len(PRETRAINED_FILES)} "
+        f"pretraining seeds tried. Seed {shipped} was fixed first, when the lab was built, and the pretraining was "
+        f"tuned on it; seeds {in_words(others)} were tried afterwards, and seed {shipped} is the best of the "
+        f"{len(PRETRAINED_FILES)}. Far from the red square, (b)'s accuracy is {far}: expect {low:.0%} to "
+        f"{high:.0%}, not always {PRESET_B_FAR[shipped]:.0%}."
+    )
+
+
+PRESET_NOTES = {"b": pretraining_seed_note()}  # preset -> a further caption under its map
 
 
 @st.cache_resource(show_spinner=False)
@@ -149,6 +199,8 @@ def experiment_panel() -> Exports:
             f"at least {FAR:.0f} px from it{timing}."
         )
         column.caption(PRESET_LESSONS[name])
+        if note := PRESET_NOTES.get(name):
+            column.caption(note)
     how_to_read("accuracy_maps")
     maps = {result.recipe.title: (result.accuracy, (x, y, x, y)) for result in results.values()}
     summary = [(r.recipe.title, f"{r.at_location:.4f}", f"{r.far_from_location:.4f}") for r in results.values()]
@@ -161,18 +213,157 @@ def experiment_panel() -> Exports:
     }
 
 
+def percent_spread(figure: Spread) -> str:
+    """A figure over seeds as the page writes it: mean ± standard deviation (range), in percent; one seed's alone."""
+    if figure.low == figure.high:
+        return f"{figure.mean:.1%}"
+    return f"{figure.mean:.1%} ± {100 * figure.sd:.1f} ({figure.low:.1%}–{figure.high:.1%})"
+
+
+def pooling_table(results: Mapping[str, Sequence[ShiftConsistency]]) -> str:
+    """A markdown table: one row per network of the pooling comparison (by key), its accuracy and its two
+    consistencies over the seeds of its results."""
+    rows = [(pooling_title(name), pooling_figures(seeds)) for name, seeds in results.items()]
+    return "\n".join(
+        [
+            "| network | accuracy | consistency given a correct first answer | consistency, all pairs |",
+            "|---|---|---|---|",
+            *(
+                f"| {title} | {percent_spread(f.accuracy)} | **{percent_spread(f.agree_given_correct)}** | "
+                f"{percent_spread(f.agree)} |"
+                for title, f in rows
+            ),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class PoolingRun:
+    """The pooling comparison trained in this session: every network's shift consistency, with one seed."""
+
+    seed: int
+    results: dict[str, ShiftConsistency]  # by network: a key of POOLING_COMPARISON
+
+
+def pooling_panel() -> Exports:
+    """Max pool against blur pool, nothing else changed (POOLING_COMPARISON): the shipped networks over several
+    seeds at once; the same networks trained here with one click, or set up in the controls below."""
+    st.subheader("Does anti-aliasing help? Max pool or blur pool (Zhang 2019)", anchor=False)
+    base = POOLING_COMPARISON["max"]
+    st.markdown(
+        f"The network of the next section as it first appears ({base.config.depth} blocks of {base.config.width} "
+        f"channels, zero padding, flatten + fully-connected head; {base.per_class} objects per class), trained with "
+        "the objects **anywhere on the canvas**, once with **max pool** and once with **blur pool** (filter "
+        f"{POOLING_COMPARISON['blur'].config.blur_size}) for the downsampling; nothing else differs. Each is then "
+        f"shown {CONSISTENCY_PAIRS} new objects, each at a place and again moved by up to {SHIFT_WINDOW - 1} px "
+        "along each axis (Zhang's small shifts): is its answer the same at both? A network that gives the same "
+        "answer everywhere is always consistent, so read the accuracy beside it, and the consistency of its right "
+        "answers: of the objects it classifies right at the first place, how many it still gets right after the shift."
+    )
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    seed = int(left.number_input("Seed", 0, 9999, POOLING_SEEDS[0], key="lab_pooling_seed"))
+    if right.button(f"Train all {len(POOLING_COMPARISON)} here (one to two minutes)", key="lab_pooling_train"):
+        st.session_state.lab_pooling = train_pooling(seed)
+    st.markdown(pooling_table(POOLING_CLAIMS))
+    st.caption(
+        f"The shipped networks (`assets/teaching_models/pooling_*`), trained with these settings and seeds "
+        f"{in_words([str(seed) for seed in POOLING_SEEDS])}: mean ± standard deviation over the seeds (range in "
+        "brackets). With the same 20 epochs, blur pool also learns the shapes better, and a more accurate network is "
+        "more consistent anyway; stopped at 8 epochs, it is about as accurate as max pool at 20, which makes that "
+        "row the fair comparison."
+    )
+    own: PoolingRun | None = st.session_state.lab_pooling
+    if own is not None:
+        st.markdown(f"**Your run, seed {own.seed}:**")
+        st.markdown(pooling_table({name: [result] for name, result in own.results.items()}))
+    st.markdown("Or put one of them into the controls of the next section (with the seed above), and change it there:")
+    for column, (name, controls) in zip(st.columns(len(POOLING_COMPARISON)), POOLING_COMPARISON.items(), strict=True):
+        column.button(
+            pooling_title(name),
+            key=f"lab_pooling_set_{name}",
+            on_click=set_controls,
+            args=(replace(controls, seed=seed),),
+            icon=":material/tune:",
+        )
+    rows = [
+        ("shipped", name, seed, result)
+        for name, results in POOLING_CLAIMS.items()
+        for seed, result in zip(POOLING_SEEDS, results, strict=True)
+    ]
+    rows += [("your run", n, own.seed, r) for n, r in own.results.items()] if own is not None else []
+    header = ["models", "network", "seed", "accuracy", "consistency_given_correct", "first_correct", "consistency"]
+    return {
+        "pooling_comparison.csv": lambda: csv_bytes(
+            [*header, "pairs"],
+            [
+                (
+                    source,
+                    pooling_title(name),
+                    seed,
+                    f"{r.accuracy:.4f}",
+                    f"{r.agree_given_correct:.4f}",
+                    r.first_correct,
+                    f"{r.agree:.4f}",
+                    r.pairs,
+                )
+                for source, name, seed, r in rows
+            ],
+        )
+    }
+
+
+def train_pooling(seed: int) -> PoolingRun:
+    """Train every network of the pooling comparison with `seed`, with a progress bar, and measure each on the
+    same new objects."""
+    bar = st.progress(0.0)
+    models = {}
+    for name in POOLING_COMPARISON:
+        recipe = pooling_recipe(name, seed)
+        label = f"Training {recipe.title}…"
+        models[name], _ = train_recipe(
+            recipe, on_progress=lambda p, label=label: bar.progress(p.step / p.total_steps, label)
+        )
+    bar.progress(1.0, "Showing new objects at nearby places…")
+    scenes = shift_pair_scenes()
+    bar.empty()
+    return PoolingRun(seed, {name: consistency_on(model, scenes) for name, model in models.items()})
+
+
+def widget_values(controls: LabControls) -> dict[str, object]:
+    """The value of every *Build and train your own* widget, by key, that makes the page train `controls`."""
+    config = controls.config
+    return {
+        "lab_depth": config.depth,
+        "lab_width": config.width,
+        "lab_downsample": config.downsample,
+        "lab_blur": config.blur_size,
+        "lab_padding": config.padding,
+        "lab_head": config.head,
+        "lab_canvas": config.canvas,
+        "lab_region": controls.region,
+        "lab_per_class": controls.per_class,
+        "lab_epochs": controls.epochs,
+        "lab_seed": controls.seed,
+    }
+
+
+def set_controls(controls: LabControls) -> None:
+    """Put `controls` into the *Build and train your own* widgets (a button's on_click, before they are drawn)."""
+    st.session_state.update(widget_values(controls))
+
+
 def architecture_ui() -> SmallCNNConfig | None:
     """The architecture controls; None, with the reason shown, when the choice cannot be built."""
     left, middle, right = st.columns(3)
-    depth = left.slider("Blocks (conv → ReLU → downsampling)", 1, 6, 3, key="lab_depth")
-    width = left.select_slider("Channels per block", (4, 8, 16, 32, 64), 16, key="lab_width")
+    depth = left.slider("Blocks (conv → ReLU → downsampling)", 1, 6, key="lab_depth")
+    width = left.select_slider("Channels per block", (4, 8, 16, 32, 64), key="lab_width")
     downsample = middle.selectbox("Downsampling", DOWNSAMPLES, format_func=DOWNSAMPLE_NAMES.get, key="lab_downsample")
     blur_size = middle.slider(
-        "Blur filter size", 1, 5, 3, key="lab_blur", disabled=downsample != "blur", help="1 = no blur at all"
+        "Blur filter size", 1, 5, key="lab_blur", disabled=downsample != "blur", help="1 = no blur at all"
     )
     padding = middle.selectbox("Padding", PADDINGS, key="lab_padding")
     head = right.selectbox("Head", HEADS, format_func=HEAD_NAMES.get, key="lab_head")
-    canvas = right.selectbox("Canvas (pixels)", CANVASES, index=1, key="lab_canvas")
+    canvas = right.selectbox("Canvas (pixels)", CANVASES, key="lab_canvas")
     try:
         config = SmallCNNConfig(
             depth, width, downsample, blur_size, padding, head, classes=len(LAB_CLASSES), canvas=canvas
@@ -189,31 +380,43 @@ def architecture_ui() -> SmallCNNConfig | None:
     return config
 
 
+def controls_ui() -> LabControls | None:
+    """Every *Build and train your own* control (first shown as LAB_DEFAULTS); None when the network cannot
+    be built."""
+    for key, value in widget_values(LAB_DEFAULTS).items():
+        st.session_state.setdefault(key, value)
+    config = architecture_ui()
+    if config is None:
+        return None
+    left, middle, right = st.columns(3)
+    region = left.selectbox("Training objects appear at", tuple(REGIONS), key="lab_region")
+    per_class = middle.slider("Training objects per class", 20, MAX_PER_CLASS, step=20, key="lab_per_class")
+    epochs = right.slider("Epochs", 1, MAX_EPOCHS, key="lab_epochs")
+    seed = left.number_input("Seed", 0, 9999, key="lab_seed", help="Same seed, same data, same network.")
+    return LabControls(config, region, per_class, epochs, int(seed))
+
+
 def build_panel() -> Exports:
     """Build a CNN, train it on objects from one region, and test it at every position."""
     st.subheader("Build and train your own", anchor=False)
-    config = architecture_ui()
-    if config is None:
+    controls = controls_ui()
+    if controls is None:
         return {}
-    left, middle, right = st.columns(3)
-    region = left.selectbox("Training objects appear at", tuple(REGIONS), key="lab_region")
-    per_class = middle.slider("Training objects per class", 20, MAX_PER_CLASS, 100, step=20, key="lab_per_class")
-    epochs = right.slider("Epochs", 1, MAX_EPOCHS, 5, key="lab_epochs")
-    seed = left.number_input("Seed", 0, 9999, 0, key="lab_seed", help="Same seed, same data, same network.")
     if st.button("Train", key="lab_train", type="primary", icon=":material/play_arrow:"):
-        train_in_session(config, region, per_class, epochs, seed)
+        train_in_session(controls)
     lab = st.session_state.lab_model
     exports = trained_panel(lab) if lab is not None else {}
-    upload_panel(config)
+    upload_panel(controls.config)
     return exports
 
 
-def train_in_session(config: SmallCNNConfig, region: str, per_class: int, epochs: int, seed: int) -> None:
-    """Train a new model with a progress bar and live curves. It is kept in the session from the
-    start, so clicking anything (which stops this run) keeps the part trained so far."""
+def train_in_session(controls: LabControls) -> None:
+    """Train a new model with `controls.recipe()`, with a progress bar and live curves. It is kept in the
+    session from the start, so clicking anything (which stops this run) keeps the part trained so far."""
+    recipe = controls.recipe()
     with st.spinner("Drawing the training objects…"):
-        data = make_dataset(LAB_CLASSES, per_class, REGIONS[region], config.canvas, seed)
-    lab = LabModel(build_small_cnn(config, seed), region)
+        data = training_data(recipe)
+    lab = LabModel(starting_model(recipe), recipe.region)
     st.session_state.lab_model = lab
     bar, chart, stop = st.progress(0.0, "Training…"), st.empty(), st.empty()
     with stop.container():
@@ -226,7 +429,7 @@ def train_in_session(config: SmallCNNConfig, region: str, per_class: int, epochs
         if progress.step % 5 == 0 or progress.step == progress.total_steps:
             chart.line_chart(curves(lab.history), height=200)
 
-    train(lab.model, data.images, data.labels, TrainSettings(epochs=epochs, seed=seed), on_progress)
+    train_on(lab.model, recipe, data, on_progress)
     lab.finished = True
     for placeholder in (bar, chart, stop):  # training is over: no progress, and nothing left to stop
         placeholder.empty()
@@ -260,15 +463,9 @@ def trained_panel(lab: LabModel) -> Exports:
         "learnt to ignore position is bright everywhere."
     )
     if lab.consistency is None:
-        with st.spinner("Showing new objects at random pairs of places…"):
+        with st.spinner("Showing new objects at nearby pairs of places…"):
             lab.consistency = lab_shift_consistency(lab.model.eval(), LAB_CLASSES, config.canvas)
-    consistency = lab.consistency
-    right.markdown(
-        f"**Shift consistency:** {consistency.agree:.0%} of {consistency.pairs} new objects, each shown at two "
-        "random places anywhere on the canvas, get the same top class at both (Zhang 2019); "
-        f"{consistency.accuracy:.0%} of those scenes are classified right. Read the two together: a network "
-        "that always answers the same class is 100% consistent."
-    )
+    right.markdown(consistency_text(lab.consistency))
     right.download_button(
         "Download the weights (state_dict, .pt)",
         data=lambda: state_dict_bytes(lab.model),
@@ -281,17 +478,38 @@ def trained_panel(lab: LabModel) -> Exports:
     right.caption(
         "It is also in the drag view's *Architecture* list, as *Your CNN lab model*: drag a shape in front of it."
     )
-    maps = {"Your model": (lab.accuracy, box)}
+    maps, c = {"Your model": (lab.accuracy, box)}, lab.consistency
     history = [(p.step, p.epoch, f"{p.loss:.6f}", f"{p.accuracy:.4f}") for p in lab.history]
     return {
         "your_model_accuracy.csv": lambda: accuracy_csv(maps),
         "your_model_accuracy.png": lambda: accuracy_maps_png(maps, config.canvas),
         "your_model_training.csv": lambda: csv_bytes(["step", "epoch", "batch_loss", "batch_accuracy"], history),
         "your_model_shift_consistency.csv": lambda: csv_bytes(
-            ["pairs", "shift_consistency", "accuracy"],
-            [(consistency.pairs, f"{consistency.agree:.4f}", f"{consistency.accuracy:.4f}")],
+            ["pairs", "max_offset_px", "shift_consistency", "first_correct", "consistency_given_correct", "accuracy"],
+            [
+                (
+                    c.pairs,
+                    SHIFT_WINDOW - 1,
+                    f"{c.agree:.4f}",
+                    c.first_correct,
+                    f"{c.agree_given_correct:.4f}",
+                    f"{c.accuracy:.4f}",
+                )
+            ],
         ),
     }
+
+
+def consistency_text(consistency: ShiftConsistency) -> str:
+    """A lab model's shift consistency in words, with the accuracy beside it."""
+    return (
+        f"**Shift consistency** (Zhang 2019): {consistency.pairs} new objects, each shown at a place and again moved "
+        f"by up to {SHIFT_WINDOW - 1} px along each axis. Of the {consistency.first_correct} classified right at the "
+        f"first place, **{consistency.agree_given_correct:.0%}** are still right after the shift; over all the "
+        f"objects, {consistency.agree:.0%} get the same top class at both places, and "
+        f"{consistency.accuracy:.0%} of the scenes are classified right. A network that always answers the same "
+        "class is 100% consistent over all the objects: the first figure counts only its right answers."
+    )
 
 
 def accuracy_csv(maps: AccuracyMaps) -> bytes:
