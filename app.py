@@ -14,7 +14,7 @@ from ui import resources
 from ui.families import families
 from ui.lab_view import lab_page
 from ui.lessons import lesson_panel, lesson_ui, open_link
-from ui.live_view import live_view
+from ui.live_view import PAGE_RUN_KEY, below_view, live_view
 from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
 from ui.state import init_state
@@ -49,17 +49,19 @@ def drag_page() -> None:
     lesson = lesson_ui()
     settings = settings_ui()
     init_state(settings.canvas)
-    score_map_controls(settings)
-    st.title("Shift Lab", anchor=False)
+    progress = score_map_controls(settings)
     if lesson is None:
+        st.title("Shift Lab", anchor=False)
         st.markdown(
             "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
             "feature maps move with it and whether the class scores stay put, " + families()[settings.model].intro
         )
-    else:  # in its place, so that the view still fits a projector's screen
+    else:  # in the place of the title and intro, so that the view still fits a projector's screen
         lesson_panel(lesson)
-    compute_requests(settings)
-    live_view(settings)
+    st.session_state[PAGE_RUN_KEY] = True
+    below_view(settings, live_view(settings))
+    if compute_requests(settings, progress):  # after the view, which stays on screen meanwhile
+        st.rerun()  # so that the live view shows the results
 
 
 main()

@@ -1,5 +1,7 @@
 """How live is the drag view? Prints, per model at 224 px: bare forward time, server time per
-drag event, and browser drag latency (p50/p95) with updates per second.
+drag event, and browser drag latency (p50/p95) with updates per second; in free exploration, and in
+lesson 1, whose measurements follow the drag (target: at least 5 updates/s and a p50 of at most
+3 × (bare forward + 16 ms)).
 
 Run with `make bench`, or `python -m benchmarks.drag_latency resnet18` for chosen models (a
 benchmark, not a test: figures depend on the machine and its load).
@@ -15,6 +17,7 @@ import statistics
 import sys
 import time
 from datetime import date
+from urllib.parse import urlencode
 
 import torch
 from playwright.sync_api import sync_playwright
@@ -23,9 +26,11 @@ from streamlit.testing.v1 import AppTest
 from models import WEIGHTS_DIR_ENV, WeightsUnavailable, load_network
 from tests.conftest import app_env
 from tests.live_server import ROOT, launch_chromium, running_app
+from ui.lessons import LESSONS
 from ui.state import CANVAS_KEY
 
 MODELS = ("mobilenet_v2", "resnet18")
+LIVE_LESSON = "equivariance"  # lesson 1: MobileNetV2 at 224 px, measurements during the drag
 CANVAS = 224
 DRAG_SECONDS = 10.0
 
@@ -50,10 +55,11 @@ def forward_ms(name: str, repeats: int = 30) -> float:
     return 1000 * statistics.median(times)
 
 
-def server_event_ms(name: str, events: int = 20) -> float:
+def server_event_ms(query: dict[str, str], events: int = 20) -> float:
     """Median time for the server to handle one drag event: a whole script run under AppTest."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["model"] = name
+    for key, value in query.items():
+        at.query_params[key] = value
     at.run()
     times = []
     for seq in range(1, events + 1):
@@ -65,13 +71,13 @@ def server_event_ms(name: str, events: int = 20) -> float:
     return 1000 * statistics.median(times)
 
 
-def browser_drag(url: str, name: str) -> dict[str, float]:
+def browser_drag(url: str, query: dict[str, str]) -> dict[str, float]:
     """Drag back and forth for DRAG_SECONDS with a move every ~16 ms; latency is from the
     browser sending a position to the page holding the plots computed for it."""
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.goto(f"{url}/?model={name}")
+        page.goto(f"{url}/?{urlencode(query)}")
         page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2}").first.wait_for(timeout=120_000)
         box = page.locator(".drag-canvas canvas").bounding_box()
         scale = box["width"] / CANVAS
@@ -105,21 +111,28 @@ def main() -> None:
         f"Shift Lab drag benchmark, {date.today()}, {platform.node()}: {os.cpu_count()} cores, "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, canvas {CANVAS} px"
     )
+    views = [(name, "free exploration", {"model": name}) for name in sys.argv[1:] or MODELS]
+    if not sys.argv[1:]:  # lesson 1's view without and with its measurements during the drag
+        lesson_view = {
+            key: LESSONS[LIVE_LESSON].view[key] for key in ("model", "layer", "object", "background", "size")
+        }
+        views.append(("mobilenet_v2", "lesson 1's view, measured at rest", lesson_view))
+        views.append(("mobilenet_v2", "lesson 1, measured live", {"lesson": LIVE_LESSON}))
     rows = []
     with running_app() as url:
-        for name in sys.argv[1:] or MODELS:
-            drag = browser_drag(url, name)
-            rows.append((name, forward_ms(name), server_event_ms(name), drag))
+        for name, view, query in views:
+            drag = browser_drag(url, query)
+            rows.append((name, view, forward_ms(name), server_event_ms(query), drag))
     print()
     print(
-        "| model | bare forward (ms) | server per drag event (ms) | browser latency p50 / p95 (ms) "
-        "| updates/s (mouse moves/s) |"
+        "| model | view | bare forward (ms) | server per drag event (ms) | browser latency p50 / p95 (ms) "
+        "| p50 / (forward + 16 ms) | updates/s (mouse moves/s) |"
     )
-    print("|---|---|---|---|---|")
-    for name, forward, server, drag in rows:
+    print("|---|---|---|---|---|---|---|")
+    for name, view, forward, server, drag in rows:
         print(
-            f"| {name} | {forward:.0f} | {server:.0f} | {drag['p50']:.0f} / {drag['p95']:.0f} "
-            f"| {drag['updates_per_s']:.1f} ({drag['moves_per_s']:.0f}) |"
+            f"| {name} | {view} | {forward:.0f} | {server:.0f} | {drag['p50']:.0f} / {drag['p95']:.0f} "
+            f"| {drag['p50'] / (forward + 16):.1f} | {drag['updates_per_s']:.1f} ({drag['moves_per_s']:.0f}) |"
         )
 
 

@@ -7,7 +7,6 @@ letters and random doodles) all over the canvas.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from types import MappingProxyType
 
 import torch
@@ -16,7 +15,7 @@ from torch import nn
 from models.lab_experiments import NEW_CLASSES, load_teaching_model
 from models.network import Network
 from models.registry import ModelSpec
-from models.small_cnn import SmallCNN, SmallCNNConfig, cumulative_stride, probe_layers
+from models.small_cnn import SmallCNN, SmallCNNConfig, probe_layers
 
 TEACHING = "teaching_cnn"  # the drag view's name for this family of models
 
@@ -72,8 +71,3 @@ def load_teaching_network(variant: str) -> Network:
     """A shipped teaching model as a Network."""
     file_name, title, source = TEACHING_VARIANTS[variant]
     return small_cnn_network(load_teaching_model(file_name), variant, title, source)
-
-
-def block_strides(config: SmallCNNConfig) -> dict[str, int]:
-    """Each block's cumulative stride, from the architecture: the stride of the net cut after it."""
-    return {layer: cumulative_stride(replace(config, depth=i + 1)) for i, layer in enumerate(probe_layers(config))}

@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import torch
 
-from probes.shift import shift_image
+from probes.shift import fractional_shifts, shift_fractional, shift_image
+
+
+def counted_cells(inside: torch.Tensor, shift_cells: tuple[float, float]) -> torch.Tensor:
+    """(H, W) bool: the cells where moved and shifted maps can be compared, for a shift of
+    shift_cells = (dy, dx) cells. inside (H, W): the cells that see no canvas border (see
+    probes.receptive_field). A cell counts when it is inside in the moved frame and every source cell
+    its shifted value comes from (the whole-cell shifts around a fractional Δ) is inside too, so
+    neither vacated nor border cells ever count."""
+    counted = inside.clone()
+    for _, dy, dx in fractional_shifts(*shift_cells):
+        counted &= shift_image(inside, dy, dx)
+    return counted
 
 
 def equivariance_error(
-    f_reference: torch.Tensor, f_moved: torch.Tensor, shift_cells: tuple[int, int], margin: int = 0
+    f_reference: torch.Tensor,
+    f_moved: torch.Tensor,
+    shift_cells: tuple[float, float],
+    inside: torch.Tensor | None = None,
 ) -> float:
-    """‖F(T_Δ x) − T_{Δ/s} F(x)‖ / ‖T_{Δ/s} F(x)‖, both norms over the same interior cells.
+    """‖F(T_Δ x) − T_{Δ/s} F(x)‖ / ‖T_{Δ/s} F(x)‖, both norms over the same counted cells (counted_cells).
 
-    f_reference = F(x), f_moved = F(T_Δ x): (C, H, W). T_{Δ/s} is shift_image(·, *shift_cells), zero-filled.
-    A cell counts when it is at least `margin` cells from every border in the moved frame and its
-    source cell (i − dy, j − dx) is too, so vacated cells never count. A margin of the receptive
-    field's radius keeps zero padding out of the comparison. nan when no cell counts (0 / 0).
+    f_reference = F(x), f_moved = F(T_Δ x): (C, H, W). T_{Δ/s} = shift_fractional(·, *shift_cells):
+    for a shift that is not a whole number of cells, the maps moved by the fraction, interpolated
+    linearly between the two neighbouring whole-cell shifts (in each direction). inside: (H, W) bool, by
+    default every cell. Pass the object's response (maps minus the empty canvas's maps), so that the
+    error is relative to what the object does, not to a background response that never moves. nan when
+    no cell counts, or the shifted maps are zero there (0 / 0).
     """
-    expected = shift_image(f_reference, *shift_cells).double()  # (C, H, W)
-    interior = torch.zeros(f_reference.shape[-2:], dtype=torch.bool, device=f_reference.device)  # (H, W)
-    interior[margin : interior.shape[0] - margin, margin : interior.shape[1] - margin] = True
-    counted = interior & shift_image(interior, *shift_cells)  # (H, W)
-    difference = f_moved.double()[..., counted] - expected[..., counted]  # (C, n)
-    return float(difference.norm() / expected[..., counted].norm())
+    inside = torch.ones(f_reference.shape[-2:], dtype=torch.bool) if inside is None else inside  # (H, W)
+    counted = counted_cells(inside, shift_cells)  # (H, W)
+    expected = shift_fractional(f_reference, *shift_cells)[..., counted]  # (C, n)
+    difference = f_moved[..., counted] - expected  # (C, n)
+    return float(difference.double().norm() / expected.double().norm())

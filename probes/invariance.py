@@ -19,20 +19,30 @@ def pooled_cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> float:
     return cosine_similarity(a.mean(dim=(-2, -1)), b.mean(dim=(-2, -1)))  # (C,), (C,)
 
 
+MIN_ROOM = 0.05  # 1 − baseline below this leaves no room: the normalised value would amplify noise
+
+
 @dataclass(frozen=True)
 class Invariance:
     """same = sim(object at the reference position, moved object); baseline = sim(object, another object at
     the reference position). A randomly initialised deep net scores about 0.999 on ANY two inputs, so
-    `same` alone flatters it; `normalised` is what to show."""
+    `same` alone flatters it: show both, and `normalised` where the baseline leaves room."""
 
     same: float
     baseline: float
 
     @property
+    def has_room(self) -> bool:
+        """Whether the baseline leaves room for a meaningful normalised value: 1 − baseline ≥ MIN_ROOM. When it
+        does not, this layer finds a different object about as similar as the object itself."""
+        return 1 - self.baseline >= MIN_ROOM
+
+    @property
     def normalised(self) -> float:
         """(same − baseline) / (1 − baseline): 1 = as similar as the unmoved object, 0 = no more similar
-        than a different object. nan when baseline ≥ 1 − 1e-9: the layer tells nothing apart."""
-        if self.baseline >= 1 - 1e-9:
+        than a different object. nan when the baseline leaves no room (has_room): dividing by 1 − 0.999
+        would turn a difference in the third decimal into a large number (e.g. 0.996 vs 0.998 → −1.6)."""
+        if not self.has_room:
             return math.nan
         return (self.same - self.baseline) / (1 - self.baseline)
 

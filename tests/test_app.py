@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import math
 import re
 import zipfile
 from dataclasses import replace
@@ -16,6 +18,7 @@ from models import REGISTRY, WEIGHTS_DIR_ENV
 from models.lab_experiments import LAB_CONFIG
 from models.small_cnn import build_small_cnn
 from models.teaching import TEACHING_VARIANTS
+from probes import grid_positions
 from ui.export import zip_bytes
 from ui.families import LAB_COLUMNS, LabModel
 from ui.lessons import LESSONS
@@ -23,6 +26,8 @@ from ui.notes import NOTES
 from ui.state import CANVAS_KEY
 from ui.uploads import UPLOAD_PREFIX, UPLOADS_KEPT
 
+from .fake_downloads import no_name_service, serve
+from .plain_words import technical_text
 from .upload_corpus import upload_corpus
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -67,13 +72,25 @@ def sources(at: AppTest) -> str:
     return "\n".join(s.proto.help for s in at.subheader)
 
 
-def test_app_opens_offline_without_weights_and_says_what_to_do(monkeypatch, tmp_path):
-    at = start_app(monkeypatch, tmp_path)
-    warnings = " ".join(w.value for w in at.warning)
-    assert "no pretrained weights" in warnings.lower()
-    assert str(tmp_path) in warnings
+def test_app_opens_offline_without_weights_and_says_what_to_do(monkeypatch, tmp_path, caplog):
+    """Issue 12: with no weights and no network, the pretrained column showed "URLError: <urlopen error
+    [Errno -2] Name or service not known>" and the server's path. Now it says what happened and what to
+    do in plain words; the log has the detail."""
+    serve(monkeypatch, no_name_service)  # what urlopen raises on a machine with no network
+    with caplog.at_level(logging.WARNING, logger="models.weights"):
+        at = start_app(monkeypatch, tmp_path)
+    (warning,) = [w.value for w in at.warning if "pretrained weights" in w.value]
+    assert warning.startswith("No pretrained weights for MobileNetV2. There is no mobilenet_v2.pth in the weights")
+    assert "the download server could not be reached (is there no internet connection here?)" in warning
+    assert WEIGHTS_DIR_ENV in warning and "`make offline`" in warning and "scratch twin still works" in warning
+    assert not technical_text(warning) and str(tmp_path) not in warning, warning
+    assert any(b.label == "Try again" for b in at.button)
     assert "random initialisation" in sources(at)  # the scratch twin still works
     assert "top5-row" in html(at)  # its top-5 bars
+    (record,) = [r for r in caplog.records if r.name == "models.weights"]  # the detail, for whoever runs the server
+    logged = record.getMessage()
+    assert "URLError: <urlopen error [Errno -2] Name or service not known>" in logged, logged
+    assert str(tmp_path / "mobilenet_v2.pth") in logged and record.exc_info is not None
 
 
 def test_injected_drag_position_moves_the_object_and_changes_the_outputs(monkeypatch, shared_weights):
@@ -139,6 +156,11 @@ def measurements(at: AppTest) -> str:
     return next(element.proto.body for element in at.get("html") if "measurements-panel" in element.proto.body)
 
 
+def readouts(at: AppTest) -> str:
+    """The chosen layer's numbers beside each model's maps."""
+    return "\n".join(element.proto.body for element in at.get("html") if 'class="readout"' in element.proto.body)
+
+
 def test_measurements_compare_against_the_reference_and_wait_for_the_release_unless_live(monkeypatch, tmp_path):
     at = start_app(monkeypatch, tmp_path)
     assert "moved by Δx = 0, Δy = 0 px" in measurements(at)
@@ -149,10 +171,12 @@ def test_measurements_compare_against_the_reference_and_wait_for_the_release_unl
     drag_to(at, 144, 112, seq=2, dragging=False)  # released: measured again
     table = measurements(at)
     assert "moved by Δx = 32, Δy = 0 px" in table
-    assert "(+1.00, +0.00)" in table  # Δ/s at the stride-32 last layer
+    assert "(+1.0, +0.0)" in table  # Δ/s at the stride-32 last layer
     at.toggle(key="live_measurements").set_value(True).run()
-    drag_to(at, 150, 112, seq=3)  # mouse button down, but measured live now
-    assert "moved by Δx = 38, Δy = 0 px" in measurements(at)
+    drag_to(at, 150, 112, seq=3)  # mouse button down, but the chosen layer is measured live now
+    assert measurements(at) == table  # every layer's table waits for the object to rest
+    assert "(+4.8, +0.0) cells" in readouts(at)  # beside the maps, live: 38 px at the default layer's stride 8
+    assert set(at.session_state.measured[-1].reports["scratch"]) == {"features.6.add"}
     assert table.count("<tr>") == 1 + len(REGISTRY["mobilenet_v2"].layers)  # header + one row per probe layer
 
 
@@ -163,8 +187,9 @@ def test_each_rest_adds_a_point_to_the_shift_plot_and_a_new_reference_clears_it(
     drag_to(at, 144, 80, seq=3, dragging=False)  # an arrow key: at rest
     measured = at.session_state.measured
     assert [m.position for m in measured] == [(112, 112), (144, 112), (144, 80)]
-    assert measured[-1].shifts["scratch"] == (4, -4)  # 32 px right and up, at the default layer of stride 8
-    assert measurements(at).count('class="shift-plot"') == 2  # horizontal and vertical
+    assert measured[-1].reports["scratch"]["features.6.add"].measured_cells == pytest.approx((4.0, -4.0), abs=0.05)
+    plots = next(element.proto.body for element in at.get("html") if "shift-plots-panel" in element.proto.body)
+    assert plots.count('class="shift-plot"') == 2  # horizontal and vertical
     at.button(key="reset_path").click().run()
     assert [m.position for m in at.session_state.measured] == [(144, 80)]
 
@@ -188,7 +213,7 @@ def test_grid_steps_too_fine_for_a_large_canvas_are_not_offered(monkeypatch, tmp
     at.selectbox(key="canvas").set_value(448).run()
     assert not at.exception, at.exception
     assert at.selectbox(key="score_map_step").options == ["32", "16", "8"]  # 4 px would be 112 × 112 positions
-    assert at.selectbox(key="score_map_step").value == 16
+    assert at.selectbox(key="score_map_step").value == 32  # the default again: 14 × 14 positions, as on 224 px
 
 
 def test_one_pixel_sweep_reports_each_models_flip_rate(monkeypatch, tmp_path):
@@ -266,10 +291,11 @@ def test_a_model_trained_in_the_lab_is_offered_in_the_drag_view_beside_its_untra
     assert at.selectbox(key="model").value == newer.name
 
 
-def test_every_file_of_the_upload_corpus_becomes_the_object_or_is_refused_with_a_message(monkeypatch, tmp_path):
+def test_every_file_of_the_upload_corpus_becomes_the_object_or_is_refused_with_a_message(monkeypatch, tmp_path, caplog):
     at = start_app(monkeypatch, tmp_path)
     for name, (data, accepted) in upload_corpus().items():
         before = at.session_state.object
+        caplog.clear()
         at.file_uploader(key="object_upload").set_value((f"{name}.png", data, "image/png")).run()
         assert not at.exception, (name, at.exception)
         errors = [e.value for e in at.error]
@@ -280,6 +306,8 @@ def test_every_file_of_the_upload_corpus_becomes_the_object_or_is_refused_with_a
         else:
             assert at.session_state.object == before, name  # the previous object stays
             assert len(errors) == 1 and f"“{name}.png” was not used" in errors[0], (name, errors)
+            refusals = [r for r in caplog.records if r.name == "ui.uploads"]  # the detail is logged
+            assert len(refusals) == 1 and f"'{name}.png'" in refusals[0].getMessage(), name
     assert len(at.session_state["uploads"]) == UPLOADS_KEPT  # only the last few are kept
 
 
@@ -370,3 +398,47 @@ def test_large_text_makes_every_text_larger(monkeypatch, tmp_path):
     at.toggle(key="large_text").set_value(True).run()
     assert not at.exception, at.exception
     assert "html { font-size: 21px; }" in html(at)
+
+
+def test_next_and_back_fold_what_to_notice_and_reset_returns_to_the_lessons_start(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="lesson").set_value("equivariance").run()
+    at.session_state["lesson_notice"] = True  # the class opened *What to notice*
+    at.run()
+    at.button(key="lesson_next").click().run()
+    assert at.session_state.lesson == "aliasing" and at.session_state.lesson_notice is False  # its answer hidden
+    drag_to(at, 240, 224, seq=1, dragging=False)
+    assert at.session_state.measured[-1].position == (240, 224)
+    at.button(key="lesson_reset").click().run()
+    assert not at.exception, at.exception
+    assert (at.session_state.x, at.session_state.y) == (224, 224)  # the lesson's start, and its reference again
+    assert [m.position for m in at.session_state.measured] == [(224, 224)]
+    at.session_state["lesson_notice"] = True
+    at.run()
+    at.button(key="lesson_back").click().run()
+    assert at.session_state.lesson == "equivariance" and at.session_state.lesson_notice is False
+
+
+def test_the_teaching_cnns_score_map_defaults_to_at_least_16_by_16_positions(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="lesson").set_value("learned").run()
+    step = at.selectbox(key="score_map_step").value
+    assert len(grid_positions(LAB_CONFIG.canvas, step)) >= 16
+    at.button(key="compute_score_maps").click().run()
+    assert not at.exception, at.exception
+    assert captions(at).count("of 256 positions") == 2  # both models: 16 × 16
+
+
+def test_a_layer_whose_every_cell_sees_the_border_gets_no_error_and_the_way_to_a_larger_canvas(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="layer_mobilenet_v2").set_value("features.13.add").run()
+    drag_to(at, 128, 112, seq=1, dragging=False)
+    report = at.session_state.measured[-1].reports["scratch"]["features.13.add"]
+    assert report.cells_compared == 0 and math.isnan(report.equivariance_error)
+    assert "all cells see the border" in readouts(at) and "on a 320-px canvas some are clear" in measurements(at)
+    at.button(key="clear_canvas").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="canvas").value == 320  # the smallest on which its 267-px fields fit
+    drag_to(at, 176, 160, seq=2, dragging=False)
+    report = at.session_state.measured[-1].reports["scratch"]["features.13.add"]
+    assert report.cells_compared > 0 and report.equivariance_error == pytest.approx(0.0, abs=1e-4)  # one cell

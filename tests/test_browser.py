@@ -14,6 +14,7 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.conftest import app_env
 from tests.live_server import ROOT, launch_chromium, running_app
+from tests.plain_words import assert_plain_page
 from ui.lessons import LESSONS
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -35,7 +36,10 @@ def app_page():
         page.goto(url)
         page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
         yield page
-        browser.close()
+        try:
+            assert_plain_page(page)  # in whatever state the test left it
+        finally:
+            browser.close()
 
 
 def test_dragging_updates_the_feature_maps_before_the_mouse_is_released(app_page: Page):
@@ -72,9 +76,11 @@ def test_both_pages_load_without_asking_anything_of_the_internet():
         page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))  # None for data: URLs
         page.goto(url)
         page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
+        assert_plain_page(page, "the drag view")
         page.get_by_role("link", name="CNN lab").click()
         page.get_by_text("Build and train your own").wait_for(timeout=60_000)
         page.wait_for_load_state("networkidle")
+        assert_plain_page(page, "the CNN lab")
         browser.close()
     assert hosts - {None} == {"127.0.0.1"}
 
@@ -139,9 +145,9 @@ def test_a_long_score_map_can_be_stopped_and_the_view_stays_live(app_page: Page)
 
 
 def test_each_lesson_fits_a_projector_screen(app_page: Page):
-    """At 1280 × 720, with the sidebar open, the scene, the feature maps and the class bars (and a
-    lesson's question) are all on screen without scrolling, in free exploration and in every
-    lesson; a screenshot of each is kept."""
+    """At 1280 × 720, with the sidebar open, the scene, the feature maps, the class bars and the
+    numbers of the lesson's layer beside them (and a lesson's question) are all on screen without
+    scrolling, in free exploration and in every lesson; a screenshot of each is kept."""
     app_page.set_viewport_size({"width": 1280, "height": 720})
     base = app_page.url.split("?")[0]
     ARTIFACTS.mkdir(exist_ok=True)
@@ -153,5 +159,48 @@ def test_each_lesson_fits_a_projector_screen(app_page: Page):
         app_page.locator(".drag-canvas canvas").wait_for()  # drawn last: the whole view is there
         app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden")  # the run has finished
         app_page.screenshot(path=ARTIFACTS / f"lesson_{number}_{key}.png")
-        bottoms = [box["y"] + box["height"] for box in map(Locator.bounding_box, app_page.locator(".top5").all())]
-        assert bottoms and max(bottoms) <= 720, (key, bottoms)
+        for shown in (".top5", ".readout"):
+            bottoms = [box["y"] + box["height"] for box in map(Locator.bounding_box, app_page.locator(shown).all())]
+            assert bottoms and max(bottoms) <= 720, (key, shown, bottoms)
+
+
+def on_screen(locator: Locator, height: int = 720) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_a_sweep_keeps_the_view_on_screen_while_it_computes_then_the_page_goes_to_its_result(app_page: Page):
+    app_page.set_viewport_size({"width": 1280, "height": 720})
+    app_page.goto(app_page.url.split("?")[0] + "?lesson=anti_aliasing")
+    app_page.get_by_text("Lesson 6 of 6").wait_for(timeout=90_000)
+    app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    app_page.get_by_role("button", name="Sweep 1 px along x").click()
+    progress = app_page.get_by_text(re.compile("Sweeping with the .* model"))
+    progress.first.wait_for(timeout=60_000)
+    assert on_screen(app_page.locator(".drag-canvas canvas")) and on_screen(app_page.locator(".top5").first)
+    result = app_page.get_by_text(re.compile(r"^One-pixel sweep"))
+    result.wait_for(timeout=120_000)
+    expect(progress).to_have_count(0)
+    app_page.wait_for_function(  # scrolled smoothly to the result
+        "() => { const r = [...document.querySelectorAll('p')].find(p => p.innerText.startsWith('One-pixel sweep'))"
+        "?.getBoundingClientRect(); return r && r.top >= 0 && r.bottom <= innerHeight; }",
+        timeout=10_000,
+    )
+
+
+def test_in_a_lesson_a_click_beside_the_object_does_not_move_it_but_a_drag_does(app_page: Page):
+    app_page.goto(app_page.url.split("?")[0] + "?lesson=equivariance")
+    app_page.get_by_text("Lesson 1 of 6").wait_for(timeout=90_000)
+    canvas = app_page.locator(".drag-canvas canvas")
+    box = canvas.bounding_box()
+    scale = box["width"] / 224
+    app_page.mouse.click(box["x"] + 20 * scale, box["y"] + 20 * scale)  # far from the star at (112, 112)
+    time.sleep(2)
+    assert python_position(app_page) == (112, 112)
+    canvas.press("ArrowRight")  # the click selected the canvas for the arrow keys
+    app_page.get_by_text("object at x = 113, y = 112").first.wait_for(timeout=15_000)
+    app_page.mouse.move(box["x"] + 113 * scale, box["y"] + 112 * scale)
+    app_page.mouse.down()
+    app_page.mouse.move(box["x"] + 153 * scale, box["y"] + 112 * scale, steps=8)
+    app_page.mouse.up()
+    app_page.get_by_text("object at x = 153, y = 112").first.wait_for(timeout=15_000)

@@ -12,6 +12,7 @@ import torch
 
 from models import load_network, run_side_by_side
 from probes import (
+    ReceptiveField,
     class_probability,
     colour_range,
     flip_rate,
@@ -25,6 +26,7 @@ from probes import (
     top_k,
 )
 from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
+from ui.measurements import cells, tenths
 
 
 def test_top_k_gives_softmax_probabilities_most_probable_first():
@@ -132,12 +134,30 @@ def test_shift_consistency_is_the_fraction_of_agreeing_pairs():
 
 def test_layer_report_of_a_map_moved_by_whole_cells_is_exact():
     generator = torch.Generator().manual_seed(0)
-    reference = torch.zeros(4, 12, 12)
-    reference[:, 3:6, 3:6] = torch.rand(4, 3, 3, generator=generator) + 0.5
-    moved = shift_image(reference, 2, 1)  # 1 cell right, 2 down
+    empty = torch.full((4, 12, 12), 0.25)  # the empty canvas's response: taken out before comparing
+    reference = empty.clone()
+    reference[:, 3:6, 3:6] += torch.rand(4, 3, 3, generator=generator) + 0.5
+    moved = empty + shift_image(reference - empty, 2, 1)  # the object's response 1 cell right, 2 down
     other = torch.rand(4, 12, 12, generator=generator)
-    report = layer_report(reference, moved, other, dx=4, dy=8, stride=4, border_px=4)
+    field = ReceptiveField(stride=4, first=-4, last=4)  # cells 1..10 of 12 see only the 48-px canvas
+    report = layer_report(reference, moved, other, empty, dx=4, dy=8, field=field, canvas=48)
     assert report.expected_cells == (1.0, 2.0) and report.whole_cells
+    assert report.measured_cells == pytest.approx((1.0, 2.0))
     assert report.equivariance_error < 1e-12
-    assert report.pooled.same == pytest.approx(1.0) and report.pooled.normalised == pytest.approx(1.0)
-    assert not layer_report(reference, moved, other, dx=5, dy=8, stride=4, border_px=4).whole_cells
+    assert report.cells_compared == 9 * 8  # inside in both frames: columns 2..10, rows 3..10
+    half = layer_report(reference, moved, other, empty, dx=6, dy=8, field=field, canvas=48)
+    assert not half.whole_cells and half.expected_cells == (1.5, 2.0) and half.equivariance_error > 0.1
+
+
+def test_shifts_are_shown_with_one_decimal_halves_rounded_away_from_zero():
+    # the issue: Δ/s was rounded half-to-even (0.5 → 0, 2.5 → 2); 0.95 is stored as 0.9499… and printed 0.9
+    assert [tenths(v) for v in (0.95, 0.05, 0.25, 2.5, -0.05, -0.0, 20.0)] == [
+        "+1.0",
+        "+0.1",
+        "+0.3",
+        "+2.5",
+        "-0.1",
+        "+0.0",
+        "+20.0",
+    ]
+    assert cells((6.5, -0.25)) == "(+6.5, -0.3)" and cells(None) == "—"

@@ -1,5 +1,6 @@
 """Tests for the lab's small CNN: known answers by hand first, then the built model against its config."""
 
+from dataclasses import replace
 from itertools import product
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from models.blur_pool import BlurPool2d, binomial_filter
+from models.geometry import small_cnn_fields
 from models.small_cnn import (
     DOWNSAMPLES,
     HEADS,
@@ -92,6 +94,17 @@ def test_receptive_field_is_the_patch_that_reaches_a_central_cell(downsample):
     rows, cols = touched.any(dim=1).nonzero(), touched.any(dim=0).nonzero()
     assert rows.max() - rows.min() + 1 == receptive_field(config)
     assert cols.max() - cols.min() + 1 == receptive_field(config)
+
+
+@pytest.mark.parametrize("downsample", DOWNSAMPLES)
+@pytest.mark.parametrize("depth", [1, 3, 5])
+def test_the_receptive_field_measured_on_the_blocks_is_the_one_computed_from_the_config(downsample, depth):
+    config = SmallCNNConfig(depth=depth, downsample=downsample, head="gap", canvas=64)
+    fields = small_cnn_fields(config)
+    assert [field.size for field in fields.values()] == [
+        receptive_field(replace(config, depth=d)) for d in range(1, depth + 1)
+    ]
+    assert fields[f"features.{depth - 1}"].stride == cumulative_stride(config)
 
 
 @pytest.mark.parametrize("config", valid_configs(), ids=str)

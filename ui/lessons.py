@@ -9,14 +9,55 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Literal
 
 import streamlit as st
 
 from models.lab_experiments import trained_location
 from models.teaching import TEACHING
 from ui.links import show_view
+from ui.state import reset_path
 
 FREE = "free"  # the lesson key of free exploration
+NOTICE_KEY = "lesson_notice"  # whether *What to notice* is open
+
+
+Quantity = Literal[
+    "shift_x",  # the chosen layer's measured shift, in cells (the object response's, by cross-correlation)
+    "shift_y",
+    "equivariance_error",  # on the cells clear of the border; nan when none is
+    "whole_map_similarity",  # cosine similarity of the whole maps to the maps at the start
+    "pooled_similarity",  # the same for the globally pooled maps
+    "pooled_baseline",  # the pooled similarity of a different object at the start
+    "start_class_probability",  # the probability of the class ranked first at the start
+    "start_class_first",  # 1 if that class is still ranked first, else 0
+    "sweep_flip_rate",  # after *Sweep 1 px along x*: how often a 1-px move changes the top-1 class
+]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of a lesson, as a check on the lesson's own scenario: after the object is moved by
+    `move` from the lesson's position and rests, `quantity` (of `layer`, by default the lesson's) lies in
+    [low, high] for each model in `models`. tests/test_lesson_claims.py runs every one on the real models."""
+
+    says: str  # the words of the lesson's text that the claim backs
+    move: tuple[int, int]  # (dx, dy) pixels from the lesson's start position
+    quantity: Quantity
+    low: float
+    high: float
+    models: tuple[str, ...] = ("pretrained", "scratch")  # the columns (variants) it is about
+    layer: str | None = None
+
+
+def shown(figure: str) -> tuple[float, float]:
+    """The values that the screen shows as `figure` ("0.829", "18.4%"): its rounding interval, as a claim's
+    (low, high). A lesson quotes numbers exactly as the screen shows them."""
+    percent = figure.endswith("%")
+    digits = figure.rstrip("%")
+    half = 0.5 * 10.0 ** -len(digits.partition(".")[2]) / (100 if percent else 1)
+    value = float(digits) / (100 if percent else 1)
+    return value - half, value + half
 
 
 @dataclass(frozen=True)
@@ -25,52 +66,58 @@ class Lesson:
     view: Mapping[str, str]  # what the lesson opens, as a link's query parameters
     predict: str  # the question to answer before dragging
     notice: str  # what to look for afterwards, in plain words
-    live_measurements: bool = False  # redo the measurements and shift plot during the drag too
+    claims: tuple[Claim, ...] = ()  # what its text says, each checked on its scenario by a test
+    live_measurements: bool = False  # measure the lesson's layer during the drag too
 
 
 _SPOT_X, _SPOT_Y = (str(v) for v in trained_location())
+
+PRETRAINED = ("pretrained",)
+STAR = {"object": "star", "background": "black", "size": "64"}
 
 LESSONS: Mapping[str, Lesson] = MappingProxyType(
     {
         "equivariance": Lesson(
             "Convolution moves with the object",
-            {
-                "model": "mobilenet_v2",
-                "layer": "features.0",
-                "object": "star",
-                "background": "black",
-                "canvas": "224",
-                "size": "64",
-                "x": "112",
-                "y": "112",
-            },
+            {"model": "mobilenet_v2", "layer": "features.0", **STAR, "canvas": "224", "x": "112", "y": "112"},
             "This layer is one convolution (stride 2: its maps are half the image's size). Drag the star 40 px to "
-            "the right. Will the bright spots in the feature maps stay, vanish, or move, and by how many cells?",
-            "The spots move with the star, 20 cells for 40 px: a convolution applies the same filter everywhere, "
-            "so moving the input moves its output (*equivariance*). The table shows it as a measured shift equal "
-            "to the expected Δ/s and a small equivariance error; the shift plot's dots sit on the line y = x. "
-            "The scratch twin does it too, with random filters: it comes from the architecture, not from training.",
+            "the right; the numbers beside the maps say how far it moved. Will the bright spots in the feature maps "
+            "stay, vanish, or move, and by how many cells?",
+            "The spots move with the star: 40 px is 20 cells, and the maps moved by 20.0 cells, with an "
+            "equivariance error of 0.000 on every cell whose view stays clear of the canvas border. A convolution "
+            "applies the same filter everywhere, so moving the input moves its output (*equivariance*). Stop at an "
+            "odd number of pixels and the maps move by half cells (13 px: 6.5 cells), so the dots of the shift plot "
+            "stay on the line y = x. The scratch twin does it too, with random filters: it comes from the "
+            "architecture, not from training.",
+            claims=(
+                Claim("the maps moved by 20.0 cells", (40, 0), "shift_x", *shown("20.0")),
+                Claim("the maps moved by 20.0 cells", (40, 0), "shift_y", *shown("0.0")),
+                Claim("an equivariance error of 0.000", (40, 0), "equivariance_error", *shown("0.000")),
+                Claim("13 px: 6.5 cells", (13, 0), "shift_x", *shown("6.5")),
+            ),
             live_measurements=True,
         ),
         "aliasing": Lesson(
             "Strides and aliasing",
-            {
-                "model": "mobilenet_v2",
-                "layer": "features.13.add",
-                "object": "star",
-                "background": "black",
-                "canvas": "224",
-                "size": "64",
-                "x": "112",
-                "y": "112",
-            },
-            "This layer has a stride of 16: one cell of its maps covers 16 pixels. Click the canvas and press → "
-            "once (1 px), then 15 more times (16 px in all). After 1 px, can the maps move by 1/16 of a cell? "
-            "What happens instead?",
-            "A 1-px move cannot shift maps sampled every 16 px, so they change shape instead: the table marks the "
-            "move ⚠ and its equivariance error is large. Moves of a multiple of 16 px shift the maps cleanly. "
-            "Striding throws information away without first blurring (*aliasing*), which is why a 1-pixel move can "
-            "change a deep network's answer. Try *Sweep 1 px along x* to see how jagged the score is.",
+            {"model": "mobilenet_v2", "layer": "features.13.add", **STAR, "canvas": "448", "x": "224", "y": "224"},
+            "This layer has a stride of 16: one cell of its maps covers 16 pixels. Drag the star slowly to the "
+            "right, or click it and press → (1 px a press), and watch the numbers beside the maps at 1 px, at 8 px "
+            "and at 16 px. Can the maps move by 1/16 of a cell? What happens instead?",
+            "They cannot: after 1 px they change shape a little instead (equivariance error 0.160; 0.421 for the "
+            "scratch twin). At 8 px, half a cell, they change most (0.390 and 0.922; † because they are compared "
+            "with the maps moved half a cell, interpolated between whole cells). At 16 px they have moved exactly one "
+            "cell, and the error is 0.000 for both: only "
+            "whole-cell moves shift them cleanly. Striding samples the maps without first blurring them "
+            "(*aliasing*), which is why a 1-pixel move can change a deep network's answer. (The canvas is 448 px: "
+            "on 224 px every cell of this layer sees the canvas border, its receptive field being 267 px.)",
+            claims=(
+                Claim("equivariance error 0.160", (1, 0), "equivariance_error", *shown("0.160"), ("pretrained",)),
+                Claim("0.421 for the", (1, 0), "equivariance_error", *shown("0.421"), ("scratch",)),
+                Claim("(0.390 and", (8, 0), "equivariance_error", *shown("0.390"), ("pretrained",)),
+                Claim("and 0.922;", (8, 0), "equivariance_error", *shown("0.922"), ("scratch",)),
+                Claim("moved exactly one cell", (16, 0), "shift_x", *shown("1.0")),
+                Claim("the error is 0.000 for both", (16, 0), "equivariance_error", *shown("0.000")),
+            ),
             live_measurements=True,
         ),
         "pooling": Lesson(
@@ -86,34 +133,63 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
                 "y": "160",
             },
             "Watch the *pooled* similarity (the maps averaged over all positions, as the classifier sees them) "
-            "and the whole-map similarity. Drag the cat a few pixels, then far to a corner. Which number stays high?",
+            "and the whole-map similarity in the table. Drag the cat 32 px to the right, then far, to the top-left "
+            "corner. Which number stays high?",
             "For small moves the pooled features hardly change while the maps themselves do: averaging over "
-            "positions forgets where (measured for the cat: 32 px away, whole maps 0.83, pooled 0.999). Far "
-            "moves, into a corner, lower even the pooled similarity (about 0.85, against 0.64 for a coffee cup) "
-            "and the cat's probability: pooling is invariant only locally. Read each similarity against its "
-            "baseline (a different object): only the normalised value says how much of the similarity is real.",
+            "positions forgets where. Measured for the pretrained network, 32 px to the right: whole maps 0.829, "
+            "pooled 0.999. In the top-left corner (112 px left and up) even the pooled similarity falls, to 0.877, "
+            "nearer the 0.635 of a coffee cup at the start; the whole maps fall to 0.127, and the Egyptian cat's "
+            "probability from 18.4% to 13.1%: pooling is invariant only locally. Read each similarity against its "
+            "baseline (the other object): the scratch twin finds the cat and the coffee cup alike (its pooled "
+            "baseline is 0.990), "
+            "so its high similarities say nothing.",
+            claims=(
+                Claim("whole maps 0.829", (32, 0), "whole_map_similarity", *shown("0.829"), PRETRAINED),
+                Claim("pooled 0.999", (32, 0), "pooled_similarity", *shown("0.999"), PRETRAINED),
+                Claim("to 0.877", (-112, -112), "pooled_similarity", *shown("0.877"), PRETRAINED),
+                Claim("the 0.635 of a coffee cup", (-112, -112), "pooled_baseline", *shown("0.635"), PRETRAINED),
+                Claim("fall to 0.127", (-112, -112), "whole_map_similarity", *shown("0.127"), PRETRAINED),
+                Claim("from 18.4%", (0, 0), "start_class_probability", *shown("18.4%"), PRETRAINED),
+                Claim("to 13.1%", (-112, -112), "start_class_probability", *shown("13.1%"), PRETRAINED),
+                Claim("its pooled baseline is 0.990", (0, 0), "pooled_baseline", *shown("0.990"), ("scratch",)),
+            ),
             live_measurements=True,
         ),
         "position": Lesson(
             "Fully-connected heads know position",
             {"model": TEACHING, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
             "Both small CNNs end in flatten + fully connected layers, which give every position its own weights, and "
-            "both were taught these shapes at this one spot only. Drag the diamond away from it. Will the right-hand "
-            "network (trained from scratch) still say “diamond”?",
-            "At the spot it is sure; a little away, its answer falls apart: its fully connected layer only ever "
-            "learnt weights for the positions it saw. Zero padding even lets a CNN work out where it is in the "
-            "image. In the **CNN lab**, a global-average-pool head with circular padding cannot know where the "
-            "object is: the lab shows it trained at one spot and tested everywhere.",
+            "both were taught these shapes at this one spot only. Drag the diamond 20 px to the right. Will the "
+            "right-hand network (trained from scratch) still say “diamond”?",
+            "At the spot it is sure (diamond, 100.0%); 20 px to the right its answer is another shape: its fully "
+            "connected layer only ever learnt weights for the positions it saw. Zero padding even lets a CNN work "
+            "out where it is in the image. Could an architecture not know where the object is? With circular "
+            "padding, a global-average-pool head and no downsampling at all, yes: build one in the **CNN lab** "
+            "(5 blocks): it gives exactly the same scores wherever the whole diamond is, trained or not, because "
+            "it is the architecture. Give the same network max pooling after each block (stride 32) and, with "
+            "random weights, its scores change by up to 85% as the diamond moves over the middle of the canvas: "
+            "circular padding makes a CNN invariant only without downsampling.",
+            claims=(
+                Claim("(diamond, 100.0%)", (0, 0), "start_class_first", 1, 1, ("scratch",)),
+                Claim("(diamond, 100.0%)", (0, 0), "start_class_probability", *shown("100.0%"), ("scratch",)),
+                Claim("its answer is another shape", (20, 0), "start_class_first", 0, 0, ("scratch",)),
+            ),
         ),
         "learned": Lesson(
             "Invariance is learnt",
             {"model": TEACHING, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
             "The same architecture twice, both taught these shapes at this spot only, but the left one had first "
-            "learnt *other* shapes all over the canvas. Drag the diamond far away. Which one still recognises it?",
-            "The left one mostly does: what it learnt about other shapes everywhere carries over to new shapes "
-            "(Biscione & Bowers 2021). The right one, with the same architecture, does not. Invariance was learnt, "
-            "not built in. *Compute score maps* shows it at every position at once; the **CNN lab** page repeats "
-            "the experiment, and shows how fine-tuning the whole network at one spot wears the invariance away.",
+            "learnt *other* shapes all over the canvas. Drag the diamond far away, 20 px right and 20 px down. Which "
+            "one still recognises it?",
+            "The left one does (diamond first there), the right one does not: what the left one learnt about other "
+            "shapes everywhere carries over to new shapes (Biscione & Bowers 2021). The two have the same "
+            "architecture: invariance was learnt, not built in. *Compute score maps* shows it at every position at "
+            "once; the **CNN lab** page repeats the experiment, and shows how fine-tuning the whole network at one "
+            "spot wears the invariance away.",
+            claims=(
+                Claim("The left one does (diamond first there)", (20, 20), "start_class_first", 1, 1, ("pretrained",)),
+                Claim("the right one does not", (20, 20), "start_class_first", 0, 0, ("scratch",)),
+            ),
         ),
         "anti_aliasing": Lesson(
             "Anti-aliasing helps",
@@ -128,12 +204,23 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
                 "y": "112",
             },
             "Click *Sweep 1 px along x* in the sidebar: the object at every x, one pixel apart. Predict: how often "
-            "does a one-pixel move change the pretrained network's top class?",
-            "Even a network trained on millions of shifted photos flips its answer at some one-pixel moves, and "
-            "its probability is jagged (Azulay & Weiss 2019): the strided layers alias. Blurring before "
-            "subsampling (Zhang 2019) makes it smoother: in the **CNN lab**, train one network with *max pool* "
-            "and one with *blur pool* for the downsampling, both on the whole canvas, and compare the shift "
-            "consistency shown under each. On our drawn shapes it rose from 82% to 98% (`make bench`).",
+            "does a one-pixel move change the pretrained network's top class? And in the CNN lab: if max pool and "
+            "blur pool are equally accurate, will blur pool keep more of its right answers after a small shift?",
+            "About one move in four (23.8%): even a network trained on millions of shifted photos flips its answer "
+            "at one-pixel moves, and its probability is jagged (Azulay & Weiss 2019): the strided layers alias. "
+            "(The scratch twin never flips, 0.0%: it gives every picture the same class.) Blurring before "
+            "subsampling (Zhang 2019) is meant to make a network steadier. The **CNN lab** tests it under *Does "
+            "anti-aliasing help?*: one small network trained on shapes anywhere on the canvas, with max pool and "
+            "with blur pool, then shown each new shape at a place and again up to 8 px away. With the same 20 "
+            "epochs, blur pool also learnt the shapes better (98.1% right against 84.4%, over 3 seeds), and a more "
+            "accurate network is more consistent anyway. Stopped at 8 epochs, when it is about as accurate as max "
+            "pool (86.4%), blur pool still kept more of its right answers after the shift: 93.9 ± 3.8% against "
+            "89.2 ± 3.3%, more with each of the 3 seeds (by 4 to 6 points), a gain about as large as the "
+            "differences between seeds.",
+            claims=(
+                Claim("(23.8%)", (0, 0), "sweep_flip_rate", *shown("23.8%"), PRETRAINED),
+                Claim("never flips, 0.0%", (0, 0), "sweep_flip_rate", *shown("0.0%"), ("scratch",)),
+            ),
         ),
     }
 )
@@ -170,22 +257,34 @@ def lesson_title(key: str) -> str:
 
 
 def open_lesson(key: str | None = None) -> None:
-    """Show the chosen lesson's view (a callback: before the sidebar is drawn)."""
+    """Show the chosen lesson's view from its start, with *What to notice* folded (a callback: before the
+    sidebar is drawn). Called again for the same lesson, it is the lesson's reset."""
     if key is not None:
         st.session_state.lesson = key
     if (lesson := LESSONS.get(st.session_state.lesson)) is not None:
         show_view(lesson.view)
         st.session_state.live_measurements = lesson.live_measurements
+        st.session_state[NOTICE_KEY] = False
+        reset_path()  # the lesson's position is the reference again
 
 
 def lesson_panel(lesson: Lesson) -> None:
-    """The lesson's question and, folded, what to notice; with the way to the next lesson."""
-    number = ORDER.index(st.session_state.lesson)
+    """The lesson's question and, folded, what to notice; with the way back to its start and on to the next."""
+    key = st.session_state.lesson
+    number = ORDER.index(key)
     with st.container(border=True):
         st.markdown(f"**Lesson {number} of {len(LESSONS)}: {lesson.title}.** Predict, then drag: {lesson.predict}")
-        notice, back, onward = st.columns([6, 1, 1], vertical_alignment="center")
-        with notice.expander("What to notice (after you have dragged)"):
+        notice, reset, back, onward = st.columns([5, 1.3, 1, 1], vertical_alignment="center")
+        with notice.expander("What to notice (after you have dragged)", key=NOTICE_KEY, on_change="rerun"):
             st.markdown(lesson.notice)
+        reset.button(
+            "Reset lesson",
+            key="lesson_reset",
+            on_click=open_lesson,
+            args=(key,),
+            width="stretch",
+            help="Back to the lesson's view and starting position.",
+        )
         back.button("Back", key="lesson_back", on_click=open_lesson, args=(ORDER[number - 1],), width="stretch")
         if number < len(LESSONS):
             onward.button("Next", key="lesson_next", on_click=open_lesson, args=(ORDER[number + 1],), width="stretch")

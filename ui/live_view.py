@@ -1,53 +1,74 @@
-"""The live view: scene, feature maps and class scores for both models, redrawn on every move.
+"""The live view: scene, feature maps, class scores and the chosen layer's numbers for both models,
+redrawn on every move; and below it, what is redrawn whenever the object rests.
 
-It is one fragment, so a drag reruns only this part of the page. Every panel is computed before
-any is drawn (see ui/panel.py); the drag canvas is drawn last, so its acknowledgement reaches the
-browser after the plots it asked for.
+The view is one fragment, so a drag reruns only this part of the page, and it holds only what a
+projector shows: the fewer elements a drag event redraws, the faster the browser follows (each element
+costs it a restyle). When the object comes to rest (release, arrow key, typed position), the fragment
+asks for a run of the whole page instead, and the panels below (results, path, every layer's table,
+shift plots, download) are drawn from that run's values. Every panel is computed before any is drawn
+(see ui/panel.py); the drag canvas is drawn last, so its acknowledgement reaches the browser after the
+plots it asked for.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
 
 from models import Network, run_side_by_side
 from probes import top_k
+from scene import CANVAS_SIZES
 from ui import resources
 from ui.drag_canvas import drag_canvas
-from ui.export import csv_bytes, export_button, line_chart_png, png_bytes
+from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
 from ui.families import families
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
+from ui.lessons import FREE
 from ui.links import follow_view
-from ui.measurements import measurements_panel
+from ui.measurements import Measurements, measurements_panel, readout_html, take_measurements
 from ui.notes import how_to_read
 from ui.panel import Panel
-from ui.score_map_view import consistency_panel, score_map_panel, sweep_panel
+from ui.score_map_view import results_panel
 from ui.settings import Settings
 from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
 
+PAGE_RUN_KEY = "page_run"  # set by a run of the whole page, taken by the live view in that run
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What the panels below the view need from the event the view just showed."""
+
+    position: tuple[int, int]
+    loaded: dict[str, Network]
+    history: list[Measurements]  # as measured up to this event
+    exports: Exports  # the columns' files (feature maps, top-5)
+
 
 @st.fragment
-def live_view(settings: Settings) -> None:
-    """Compose the scene at the current position and show what each model makes of it."""
+def live_view(settings: Settings) -> LiveView:
+    """Compose the scene at the current position and show what each model makes of it. In a run of the
+    whole page, return what the panels below need; at a rest reached in a run of this fragment alone,
+    run the whole page instead."""
+
     x, y, dragging = take_browser_position(settings.canvas)
+    if not st.session_state.pop(PAGE_RUN_KEY, False) and not dragging:
+        st.rerun(scope="app")  # the object rests: redraw the panels below too
     titles = families()[settings.model].columns
     networks = resources.column_networks(settings.model)
     loaded = resources.loaded_only(networks)
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
     record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
+
+    history = take_measurements(settings, loaded, outputs, (x, y), dragging)
     columns = {
-        variant: model_panel(settings, net, outputs[variant], (x, y))
+        variant: model_panel(settings, net, outputs[variant], (x, y), readout_html(history[-1], variant))
         if variant in outputs
         else unavailable_panel(settings.model, variant, net)
         for variant, net in networks.items()
     }
-    below = [
-        path_panel(settings.model),
-        measurements_panel(settings, loaded, outputs, (x, y), dragging),
-        score_map_panel(settings, loaded, (x, y)),
-        sweep_panel(settings, loaded),
-        consistency_panel(settings, loaded),
-    ]
     scene = scene_panel(settings)
 
     scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
@@ -56,24 +77,40 @@ def live_view(settings: Settings) -> None:
             source = f"{net.spec.label}: {net.source}" if variant in outputs else None  # where its weights came from
             st.subheader(titles[variant], anchor=False, help=source)
             columns[variant].draw()
-    for panel in below:
-        panel.draw()
-    exports = {name: make for panel in (*columns.values(), *below) for name, make in panel.exports.items()}
-    export_button(exports, f"shift-lab_{settings.model}_{settings.object}_x{x}_y{y}")
-    follow_view(settings, x, y)
     with scene_column:
         scene.draw()
+    exports = {name: make for panel in columns.values() for name, make in panel.exports.items()}
+    return LiveView((x, y), loaded, list(history), exports)
 
 
-def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int]) -> Panel:
-    """Feature maps of the chosen layer and the top-5 classes of one model."""
+def below_view(settings: Settings, view: LiveView) -> None:
+    """The panels under the live view, as of the last rest: results asked for in the sidebar, the path,
+    every layer's measurements and the shift plots, and the download of all of it."""
+    canvases = () if families()[settings.model].small_cnn else CANVAS_SIZES
+    below = [
+        results_panel(settings, view.loaded, view.position),
+        path_panel(settings.model),
+        measurements_panel(view.history, view.loaded, canvases),
+    ]
+    for panel in below:
+        panel.draw()
+    exports = view.exports | {name: make for panel in below for name, make in panel.exports.items()}
+    x, y = view.position
+    export_button(exports, f"shift-lab_{settings.model}_{settings.object}_x{x}_y{y}")
+    follow_view(settings, x, y)
+
+
+def model_panel(
+    settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int], readout: str
+) -> Panel:
+    """Feature maps of the chosen layer, the top-5 classes and the chosen layer's measurements of one model."""
     fmap = outputs[settings.layer][0]  # (C, H, W)
     channels, value_range = resources.shown_channels(settings, net.variant)
     mosaic = feature_mosaic(fmap, channels, value_range)
     image = f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">'
     caption = (
         f"`{settings.layer}`, object at x = {position[0]}, y = {position[1]}: {len(channels)} of {fmap.shape[0]} "
-        f"channels, {fmap.shape[1]}×{fmap.shape[2]}; dark {value_range[0]:.3g} → bright {value_range[1]:.3g}."
+        f"maps of {fmap.shape[1]}×{fmap.shape[2]}, {value_range[0]:.3g} (dark) to {value_range[1]:.3g}."
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     bars = top5_html(classes)
@@ -81,7 +118,7 @@ def model_panel(settings: Settings, net: Network, outputs: dict[str, torch.Tenso
     def draw() -> None:
         st.html(image)
         st.caption(caption)
-        st.html(bars)
+        st.html(bars + readout)
 
     rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
     return Panel(
@@ -165,6 +202,8 @@ def scene_panel(settings: Settings) -> Panel:
     background = resources.background_url(settings.background, settings.canvas)
     sprite = resources.sprite_url(settings.object, settings.object_size)
 
+    click_moves = st.session_state.get("lesson") in (None, FREE)  # in a lesson, a stray click moves nothing
+
     def draw() -> None:
         st.subheader("Scene", anchor=False)
         left, right = st.columns(2)
@@ -179,8 +218,13 @@ def scene_panel(settings: Settings) -> Panel:
             y=st.session_state.y,
             ack=st.session_state.ack,
             display_px=max(448, settings.canvas),
+            click_moves=click_moves,
         )
-        st.caption("Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps).")
+        st.caption(
+            "Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps)."
+            if click_moves
+            else "Drag the object, or click it and use the arrow keys (Shift: 10 px steps)."
+        )
         how_to_read("view")
 
     return Panel(draw)

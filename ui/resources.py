@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,10 +11,18 @@ import torch
 from PIL import Image
 
 from models import Network, WeightsUnavailable, load_network, trace_all, weights_dir
+from models.geometry import imagenet_fields, small_cnn_fields
 from models.lab_experiments import LAB_CONFIG
-from models.teaching import TEACHING, block_strides, load_teaching_network
+from models.teaching import TEACHING, load_teaching_network
 from models.training import ModelFileError
-from probes import colour_range, cumulative_stride, most_active_channels
+from probes import (
+    ReceptiveField,
+    ShiftReference,
+    colour_range,
+    most_active_channels,
+    object_response,
+    shift_reference,
+)
 from scene import OBJECTS, compose, load_object, make_background, to_tensor
 from scene.shapes import default_style, draw_shape
 from ui.families import families, lab_network
@@ -130,18 +139,23 @@ def outputs_at(scene: Settings, variant: str, object_name: str, x: int, y: int) 
     return net(scene_batch(replace(scene, object=object_name), x, y))
 
 
-def layer_strides(model: str) -> dict[str, int]:
-    """Each probe layer's cumulative stride. A small CNN's come from its config (the flatten head
-    takes one image size only); an ImageNet architecture's are measured once (see _measured_strides)."""
+@st.cache_resource(max_entries=32)
+def empty_canvas_outputs(scene: Settings, variant: str) -> dict[str, torch.Tensor]:
+    """One model's outputs for the canvas with no object (shared read-only): what never moves with it."""
+    net = network(scene.model, variant)
+    assert isinstance(net, Network), "only called for a loaded network"
+    return net(to_tensor(background(scene.background, scene.canvas))[None])
+
+
+@st.cache_resource(max_entries=64)
+def reference_spectrum(scene: Settings, variant: str, object_name: str, x: int, y: int, layer: str) -> ShiftReference:
+    """The object's response at the reference position, prepared once for measuring every later move's
+    shift against it (shared read-only; see probes.shift_reference)."""
+    reference = outputs_at(scene, variant, object_name, x, y)[layer][0]  # (C, H, W)
+    return shift_reference(object_response(reference, empty_canvas_outputs(scene, variant)[layer][0]))
+
+
+def layer_fields(model: str) -> Mapping[str, ReceptiveField]:
+    """Each probe layer's receptive field and stride, measured once per architecture (models.geometry)."""
     config = families()[model].small_cnn
-    return block_strides(config) if config else _measured_strides(model)
-
-
-@st.cache_resource
-def _measured_strides(model: str) -> dict[str, int]:
-    """Measured on the architecture by how its maps grow with the input (see probes.cumulative_stride)."""
-    net = network(model, "scratch")
-    assert isinstance(net, Network), "a scratch twin needs no weights"
-    sizes = (224, 224 + 256)
-    heights = {n: {layer: out.shape[-2] for layer, out in net(torch.zeros(1, 3, n, n)).items()} for n in sizes}
-    return {layer: cumulative_stride(lambda n, layer=layer: heights[n][layer]) for layer in net.spec.layers}
+    return small_cnn_fields(config) if config else imagenet_fields(model)

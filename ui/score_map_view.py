@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 import streamlit as st
 import torch
+from streamlit.delta_generator import DeltaGenerator
 
 from models import Network
 from probes import ScoreMap, flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
@@ -16,6 +17,7 @@ from ui.export import csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
 from ui.notes import how_to_read
 from ui.panel import NOTHING, Panel
+from ui.scroll import scroll_here
 from ui.settings import Settings
 
 GRID_STEPS = (32, 16, 8, 4)
@@ -24,6 +26,7 @@ CONSISTENCY_PAIRS = 100
 REQUESTS = ("score_map_request", "sweep_request", "consistency_request")
 T = TypeVar("T")
 MAPS_KEPT = 8  # per session: enough to flip between steps and models without recomputing
+MIN_GRID_SIDE = 14  # the default grid step's positions along each side at least (16 on the teaching CNNs' 64 px)
 
 
 def steps_for(canvas: int) -> tuple[int, ...]:
@@ -47,33 +50,49 @@ class Job(Generic[T]):
     label: str
 
 
-def remembered(job: Job[T]) -> T:
-    """The job's result: computed once, with a progress bar and a Stop button, then kept in this
-    session (a progress bar cannot be drawn from inside st.cache_*, so results are not shared
-    between sessions). A click on Stop, or on anything outside the live view, interrupts the run
-    at its next progress update; Stop also withdraws the requests."""
+def ready(job: Job[T]) -> T | None:
+    """The job's result if it was computed in this session (by compute_requests), else None."""
+    return st.session_state.score_maps.get(job.key)
+
+
+def results_of(jobs: dict[str, Job[T]]) -> dict[str, T]:
+    """The jobs' results that are ready, by variant: a panel shows what is computed, never computes itself."""
+    return {variant: result for variant, job in jobs.items() if (result := ready(job)) is not None}
+
+
+def compute(job: Job[T], slot: DeltaGenerator) -> None:
+    """Compute the job with a progress bar and a Stop button in `slot`, and keep the result in this session
+    (a progress bar cannot be drawn from inside st.cache_*, so results are not shared between sessions).
+    A click on Stop, or on anything outside the live view, interrupts the run at its next progress
+    update; Stop also withdraws the requests."""
     results = st.session_state.score_maps
-    if job.key not in results:
-        holder = st.empty()
-        with holder.container():
-            bar = st.progress(0.0, job.label)
-            st.button("Stop", key=f"stop_{len(results)}", icon=":material/stop:", on_click=cancel_requests)
-        results[job.key] = job.compute(lambda fraction: bar.progress(fraction, job.label))
-        holder.empty()
-        for old in list(results)[:-MAPS_KEPT]:
-            del results[old]
-    return results[job.key]
+    with slot.container():
+        bar = st.progress(0.0, job.label)
+        st.button("Stop", key=f"stop_{len(results)}", icon=":material/stop:", on_click=cancel_requests)
+    results[job.key] = job.compute(lambda fraction: bar.progress(fraction, job.label))
+    slot.empty()
+    for old in list(results)[:-MAPS_KEPT]:
+        del results[old]
 
 
-def compute_requests(settings: Settings) -> None:
-    """Compute what the sidebar asked for, above the live view and outside its fragment: a click
-    inside a fragment never interrupts a run (Streamlit lets it finish), so only from out here can
-    Stop stop a long computation. The live view's panels then find the results ready."""
+def compute_requests(settings: Settings, slot: DeltaGenerator) -> bool:
+    """Compute what the sidebar asked for and is not ready yet, showing progress in `slot` (under the
+    sidebar's buttons); whether anything was computed. Called after the live view is drawn, so the scene,
+    maps and class bars stay on screen meanwhile, and outside its fragment: a click inside a fragment
+    never interrupts a run (Streamlit lets it finish), so only from out here can Stop stop it."""
     scene = settings.scene
     loaded = resources.loaded_only(resources.column_networks(settings.model))
-    for jobs in (score_map_jobs(scene, loaded), sweep_jobs(scene, loaded), consistency_jobs(scene, loaded)):
-        for job in jobs.values():
-            remembered(job)
+    jobs = [
+        job
+        for family in (score_map_jobs(scene, loaded), sweep_jobs(scene, loaded), consistency_jobs(scene, loaded))
+        for job in family.values()
+        if ready(job) is None
+    ]
+    for job in jobs:
+        compute(job, slot)
+    if jobs:
+        st.session_state.results_computed += 1  # the results panel scrolls into view once for them
+    return bool(jobs)
 
 
 def request_for(key: str, scene: Settings) -> tuple | None:
@@ -94,13 +113,20 @@ def logits_and_scene(scene: Settings, net: Network) -> tuple[Callable, Callable]
     return (lambda images: net(images)["logits"]), (lambda x, y: resources.scene_batch(scene, x, y)[0])
 
 
-def score_map_controls(settings: Settings) -> None:
-    """Sidebar controls; outside the live view, so they cost nothing while the object is dragged."""
+def default_step(steps: tuple[int, ...], canvas: int) -> int:
+    """The coarsest of `steps` that still puts at least MIN_GRID_SIDE positions along each side of the canvas."""
+    return next((step for step in steps if len(grid_positions(canvas, step)) >= MIN_GRID_SIDE), steps[-1])
+
+
+def score_map_controls(settings: Settings) -> DeltaGenerator:
+    """Sidebar controls; outside the live view, so they cost nothing while the object is dragged. Returns
+    the place under them where a computation shows its progress."""
     with st.sidebar:
         st.header("Score maps")
         steps = steps_for(settings.canvas)
-        if st.session_state.get("score_map_step") not in steps:  # too fine for a larger canvas
-            st.session_state.score_map_step = steps[1]
+        if st.session_state.get("score_map_canvas") != settings.canvas:  # each canvas starts at its own default
+            st.session_state.score_map_canvas = settings.canvas
+            st.session_state.score_map_step = default_step(steps, settings.canvas)
         step = st.selectbox(
             "Grid step (pixels)",
             steps,
@@ -125,6 +151,7 @@ def score_map_controls(settings: Settings) -> None:
             "now; how often do both get the same top-1 class?",
         ):
             st.session_state.consistency_request = (settings.scene, st.session_state.x, st.session_state.y)
+        return st.empty()
 
 
 def score_map_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[ScoreMap]]:
@@ -146,13 +173,13 @@ def score_map_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job
 
 def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Panel:
     """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
-    if not (jobs := score_map_jobs(settings.scene, loaded)):
+    if not (results := results_of(score_map_jobs(settings.scene, loaded))):
         return NOTHING
     (step,) = request_for("score_map_request", settings.scene)
     tracked = st.session_state.tracked
     maps, images, captions = {}, [], []
-    for variant, job in jobs.items():
-        net, scores = loaded[variant], remembered(job)
+    for variant, scores in results.items():
+        net = loaded[variant]
         maps[f"{net.title}: {net.categories[tracked[variant]]}"] = scores
         images.append(png_data_url(score_map_image(scores, settings.canvas, position)))
         captions.append(
@@ -210,15 +237,14 @@ def sweep_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tup
 def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
     first-class probability with the object at every x."""
-    if not (jobs := sweep_jobs(settings.scene, loaded)):
+    if not (results := results_of(sweep_jobs(settings.scene, loaded))):
         return NOTHING
     (y,) = request_for("sweep_request", settings.scene)
     tracked = st.session_state.tracked
     points = [(x, y) for x in range(settings.canvas)]
     traces, flips, top1s = {}, [], {}
-    for variant, job in jobs.items():
+    for variant, (probability, top1) in results.items():
         net = loaded[variant]
-        probability, top1 = remembered(job)
         traces[f"{net.title}: {net.categories[tracked[variant]]}"] = probability.tolist()
         top1s[net.title] = [net.categories[i] for i in top1.tolist()]
         flips.append(f"{net.title} {flip_rate(top1):.1%}")
@@ -264,19 +290,18 @@ def consistency_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, J
 
 def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     """Zhang's shift consistency around the position where it was asked for, per model."""
-    if not (jobs := consistency_jobs(settings.scene, loaded)):
+    if not (results := results_of(consistency_jobs(settings.scene, loaded))):
         return NOTHING
     centre = request_for("consistency_request", settings.scene)
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
-    results, top1s = [], {}
-    for variant, job in jobs.items():
+    agreement, top1s = [], {}
+    for variant, (_, top1) in results.items():
         net = loaded[variant]
-        _, top1 = remembered(job)
-        results.append(f"{net.title} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
+        agreement.append(f"{net.title} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
         top1s[net.title] = [net.categories[i] for i in top1.tolist()]
     summary = (
         f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
-        f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(results)}. "
+        f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(agreement)}. "
         "Zhang measured 85% for an ImageNet ResNet-18 on natural photos; a scratch twin scores high because "
         "it gives every input the same class."
     )
@@ -298,3 +323,26 @@ def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
             ),
         },
     )
+
+
+def results_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Panel:
+    """Score maps, sweep and shift consistency, whichever are ready; the page scrolls to them once when
+    new ones arrive, since the buttons that asked for them are in the sidebar."""
+    panels = [
+        p
+        for p in (
+            score_map_panel(settings, loaded, position),
+            sweep_panel(settings, loaded),
+            consistency_panel(settings, loaded),
+        )
+        if p is not NOTHING
+    ]
+    if not panels:
+        return NOTHING
+
+    def draw() -> None:
+        scroll_here(key="results_scroll", token=st.session_state.results_computed)
+        for panel in panels:
+            panel.draw()
+
+    return Panel(draw, {name: make for panel in panels for name, make in panel.exports.items()})

@@ -27,6 +27,7 @@ def init_state(canvas: int) -> None:
     st.session_state.setdefault("sweep_request", None)  # (scene, y) of the 1-pixel sweep asked for
     st.session_state.setdefault("consistency_request", None)  # (scene, x, y) of the shift consistency asked for
     st.session_state.setdefault("score_maps", {})  # computed score maps and sweeps by their inputs, newest last
+    st.session_state.setdefault("results_computed", 0)  # how many times new results were computed: the scroll token
 
 
 def take_browser_position(canvas: int) -> tuple[int, int, bool]:

@@ -41,12 +41,15 @@ def drag_canvas(
     ack: int,
     display_px: int = 448,
     big_step: int = 10,
+    click_moves: bool = True,
 ) -> Position | None:
     """Mount the canvas and return the last position the browser sent (None before any).
 
     `ack` is the sequence number of the last position Python has used: the browser waits for it
     before sending the next one. Mount this after the plots it drives, so that the ack reaches
-    the browser only once they are on the page.
+    the browser only once they are on the page. click_moves: a click beside the object moves it there
+    (otherwise it only selects the canvas for the arrow keys, so that a lesson's position is not lost to
+    a stray click).
     """
     result = _component(
         key=key,
@@ -59,6 +62,7 @@ def drag_canvas(
             "ack": ack,
             "display_px": display_px,
             "big_step": big_step,
+            "click_moves": click_moves,
         },
         on_pos_change=lambda: None,
     )

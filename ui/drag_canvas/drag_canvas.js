@@ -89,13 +89,15 @@ function attach(s) {
     const halfW = s.sprite.naturalWidth / 2;
     const halfH = s.sprite.naturalHeight / 2;
     const onSprite = Math.abs(px - s.x) <= halfW && Math.abs(py - s.y) <= halfH;
+    canvas.focus({ preventScroll: true, focusVisible: false });
+    event.preventDefault();
+    // A click beside the object only selects the canvas (for the arrow keys) unless clicks may move it.
+    if (!onSprite && !s.clickMoves) return;
     // Grabbing the object keeps the grab point under the pointer; clicking elsewhere jumps there.
     s.grab = onSprite ? [s.x - px, s.y - py] : [0, 0];
     s.dragging = true;
     canvas.setPointerCapture(event.pointerId);
-    canvas.focus({ preventScroll: true, focusVisible: false });
     moveTo(s, px + s.grab[0], py + s.grab[1]);
-    event.preventDefault();
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!s.dragging) return;
@@ -159,6 +161,7 @@ export default function (component) {
   }
   s.setStateValue = setStateValue;
   s.bigStep = data.big_step;
+  s.clickMoves = data.click_moves;
   s.canvas.style.width = `${data.display_px}px`;
   if (s.size !== data.canvas) {
     s.size = data.canvas;
