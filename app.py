@@ -11,13 +11,12 @@ import streamlit as st
 import torch
 
 from ui import resources
-from ui.families import families
 from ui.lab_view import lab_page
 from ui.lessons import lesson_panel, lesson_ui, open_link
-from ui.live_view import PAGE_RUN_KEY, below_view, live_view
+from ui.live_view import below_view, live_view
 from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
-from ui.state import init_state
+from ui.state import LAB_MODEL, LARGE_TEXT, PAGE_RUN, init_state, start_on_canvas
 
 PAGE_CSS = Path(__file__).parent / "ui" / "page.css"
 LARGE_TEXT_PX = 21  # the root font size of the large-text option (Streamlit's is 16); every rem grows with it
@@ -32,8 +31,9 @@ def main() -> None:
     # An emoji icon: a Material icon here becomes a favicon fetched from Google, which fails offline.
     st.set_page_config(page_title="Shift Lab", page_icon="↔️", layout="wide")
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
+    init_state()
     with st.sidebar:
-        if st.toggle("Large text", key="large_text", help="For a projector at the back of a room: all text larger."):
+        if st.toggle("Large text", key=LARGE_TEXT.name, help="For a projector at the back of a room: all text larger."):
             st.html(f"<style>html {{ font-size: {LARGE_TEXT_PX}px; }}</style>")
     resources.trace_architectures()
     pages = [
@@ -45,22 +45,24 @@ def main() -> None:
 
 def drag_page() -> None:
     """Two models side by side, live under the dragged object."""
-    open_link()
-    lesson = lesson_ui()
-    settings = settings_ui()
-    init_state(settings.canvas)
+    catalog = resources.families(LAB_MODEL.get())  # made once per run, handed down
+    open_link(catalog)
+    lesson = lesson_ui(catalog)
+    settings, family = settings_ui(catalog)
+    start_on_canvas(settings.canvas)
     progress = score_map_controls(settings)
     if lesson is None:
         st.title("Shift Lab", anchor=False)
         st.markdown(
             "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
-            "feature maps move with it and whether the class scores stay put, " + families()[settings.model].intro
+            "feature maps move with it and whether the class scores stay put, " + family.intro
         )
     else:  # in the place of the title and intro, so that the view still fits a projector's screen
-        lesson_panel(lesson)
-    st.session_state[PAGE_RUN_KEY] = True
-    below_view(settings, live_view(settings))
-    if compute_requests(settings, progress):  # after the view, which stays on screen meanwhile
+        lesson_panel(lesson, catalog)
+    models = resources.load_columns(family)
+    PAGE_RUN.set(True)  # the live view's run is part of the page's: it draws, and returns what the panels below need
+    below_view(settings, family, live_view(settings, family, models))
+    if compute_requests(settings, models.loaded, progress):  # after the view, which stays on screen meanwhile
         st.rerun()  # so that the live view shows the results
 
 

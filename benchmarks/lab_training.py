@@ -4,7 +4,7 @@
     python -m benchmarks.lab_training --seeds 0    # the pooling comparison with seed 0 only (about 1.5 minutes)
 
 Prints, for each Biscione & Bowers preset, the training time and the accuracy at and far from the
-trained location; then lesson 6's comparison of max pool and blur pool (`POOLING_COMPARISON`: the
+trained location; then lesson 7's comparison of max pool and blur pool (`POOLING_COMPARISON`: the
 lab's network on the whole canvas, nothing else changed, and blur pool stopped early at about max
 pool's accuracy): for each network and seed the training time, the accuracy and Zhang's shift
 consistency with small shifts (up to 8 px), over all pairs and given a correct first answer; then

@@ -48,6 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+import psutil
 from playwright.async_api import Browser, Page, Playwright, WebSocket, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from streamlit.proto.Delta_pb2 import Delta
@@ -193,7 +194,7 @@ class Sample:
     cpu_s: float
     main_thread_cpu_s: float
     clients_cpu_s: float  # the browsers or the protocol clients, see Clients.cpu
-    machine_busy: float  # the whole machine, jiffies busy / all, since the previous sample
+    machine_busy: float  # the whole machine, CPU time busy / all, since the previous sample
 
 
 # --- Browser mode -----------------------------------------------------------------------------
@@ -499,7 +500,7 @@ class ProtocolClients:
         return session
 
     def cpu_seconds(self, server: int) -> float:
-        return cpu_seconds(Path(f"/proc/{os.getpid()}/stat"))
+        return cpu_seconds(psutil.Process())
 
 
 CLIENTS: dict[str, Callable[[], Clients]] = {"browser": Browsers, "protocol": ProtocolClients}
@@ -508,83 +509,76 @@ CLIENTS: dict[str, Callable[[], Clients]] = {"browser": Browsers, "protocol": Pr
 # --- Measuring --------------------------------------------------------------------------------
 
 
-def parent_pids() -> dict[int, int]:
-    """pid -> parent pid of every process now running."""
-    parents = {}
-    for proc in Path("/proc").iterdir():
-        try:
-            parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):  # not a process, or gone meanwhile
-            continue
-    return parents
-
-
 def server_pid(url: str) -> int:
     """The pid of the streamlit server running_app started for `url` (a child of this process)."""
     port = url.rsplit(":", 1)[1]
-    for pid, parent in parent_pids().items():
-        if parent == os.getpid():
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-            if "streamlit" in cmdline and f"--server.port={port}" in cmdline:
-                return pid
+    for child in psutil.Process().children():
+        cmdline = " ".join(child.cmdline())
+        if "streamlit" in cmdline and f"--server.port={port}" in cmdline:
+            return child.pid
     raise RuntimeError(f"no server process for {url}")
 
 
-def cpu_seconds(stat_path: Path) -> float:
-    """utime + stime of a process or thread, from its /proc stat file."""
-    fields = stat_path.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(process: psutil.Process) -> float:
+    """User + system CPU time of a process, its children's not included."""
+    times = process.cpu_times()
+    return times.user + times.system
 
 
-def browser_pids(server: int) -> list[int]:
-    """Every living descendant of this process except the server: Playwright's driver and Chromium."""
-    children: dict[int, list[int]] = {}
-    for pid, parent in parent_pids().items():
-        children.setdefault(parent, []).append(pid)
-    found, todo = [], [os.getpid()]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child != server:
-                found.append(child)
-                todo.append(child)
-    return found
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process's main thread (the thread whose id is the pid)."""
+    thread = next(t for t in psutil.Process(pid).threads() if t.id == pid)
+    return thread.user_time + thread.system_time
+
+
+def browser_processes(server: int) -> list[psutil.Process]:
+    """Every living descendant of this process outside the server's tree: Playwright's driver and Chromium."""
+    servers = {server, *(p.pid for p in psutil.Process(server).children(recursive=True))}
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in servers]
 
 
 def browsers_cpu_seconds(server: int) -> float:
     total = 0.0
-    for pid in browser_pids(server):
+    for process in browser_processes(server):
         try:
-            total += cpu_seconds(Path(f"/proc/{pid}/stat"))
-        except OSError:  # exited meanwhile
+            total += cpu_seconds(process)
+        except psutil.NoSuchProcess:  # exited meanwhile
             continue
     return total
 
 
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU jiffies of the whole machine since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU time of the whole machine since boot, summed over its cores."""
+    times = psutil.cpu_times()
+    total = sum(times)
+    return total - times.idle - times.iowait, total
 
 
 def rss_mb(pid: int) -> float:
-    match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
-    return int(match[1]) / 1024 if match else float("nan")
+    """The process's resident memory (VmRSS) in MB."""
+    return psutil.Process(pid).memory_info().rss / 2**20
+
+
+def server_log(pid: int) -> str:
+    """What the server has written to its stdout and stderr. running_app sends them to an anonymous
+    temporary file that nothing outside it names (psutil's open_files() leaves deleted files out),
+    so it is read through the server's own stdout in /proc."""
+    return Path(f"/proc/{pid}/fd/1").read_text(errors="replace")
 
 
 async def sample_server(pid: int, clients: Clients, samples: list[Sample], start: float) -> None:
     """Append a Sample every second until cancelled."""
-    busy, total = machine_jiffies()
+    busy, total = machine_cpu_seconds()
     while True:
-        new_busy, new_total = machine_jiffies()
+        new_busy, new_total = machine_cpu_seconds()
         samples.append(
             Sample(
                 t=time.monotonic() - start,
                 rss_mb=rss_mb(pid),
-                cpu_s=cpu_seconds(Path(f"/proc/{pid}/stat")),
-                main_thread_cpu_s=cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat")),
+                cpu_s=cpu_seconds(psutil.Process(pid)),
+                main_thread_cpu_s=main_thread_cpu_seconds(pid),
                 clients_cpu_s=clients.cpu_seconds(pid),
-                machine_busy=(new_busy - busy) / max(new_total - total, 1),
+                machine_busy=(new_busy - busy) / (new_total - total) if new_total > total else 0.0,
             )
         )
         busy, total = new_busy, new_total
@@ -661,8 +655,8 @@ def cpu_between(samples: list[Sample], t0: float, t1: float) -> tuple[float, flo
 def split_cores(server: int) -> None:
     """Pin the server to core 0 and this process, with the browsers it is about to start, to the
     others: the server alone on one core, as if the students' browsers ran on their own machines."""
-    for thread in Path(f"/proc/{server}/task").iterdir():  # threads started later inherit from these
-        os.sched_setaffinity(int(thread.name), {0})
+    for thread in psutil.Process(server).threads():  # threads started later inherit from these
+        os.sched_setaffinity(thread.id, {0})
     os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
 
 
@@ -691,7 +685,7 @@ async def run(url: str, clients: Clients, sessions_count: int, seconds: float, s
             errors.update(await session.errors())  # update, unlike +, keeps the zero counts
     await asyncio.sleep(1)
     sampler.cancel()
-    errors["tracebacks in the server log"] = Path(f"/proc/{pid}/fd/1").read_text(errors="replace").count("Traceback")
+    errors["tracebacks in the server log"] = server_log(pid).count("Traceback")
     errors["idle sessions not answering a key press afterwards"] = answers.count(False)
     report(clients, sessions, drags, errors, samples, drag_start, drag_end, seconds)
 
@@ -777,7 +771,7 @@ def main() -> None:
         parser.error(f"--seconds must be at least {WINDOW_S}, the window of the worst stretch")
     if WEIGHTS_DIR_ENV not in os.environ:
         os.environ.update(app_env())
-    load = Path("/proc/loadavg").read_text().split()[:3]
+    load = [f"{average:.2f}" for average in os.getloadavg()]
     print(
         f"Shift Lab load test, {datetime.now():%Y-%m-%d %H:%M}, {platform.node()}: {os.cpu_count()} cores, "
         f"load average before the run {' '.join(load)}; {args.sessions} sessions, {min(DRAGGING, args.sessions)} "

@@ -1,6 +1,6 @@
 """Where a probe layer's cells sit on the input: each layer's cumulative stride and receptive field.
 
-Both are measured on the model itself (probes.cumulative_stride, probes.measure_receptive_field), once
+Both are measured on the model itself (probes.measure_stride, probes.measure_receptive_field), once
 per architecture: they depend on the architecture, not on the weights, so a randomly initialised copy
 is measured and every variant of it shares the result.
 """
@@ -16,8 +16,7 @@ import torch
 
 from models.network import load_network
 from models.small_cnn import SmallCNNConfig, build_small_cnn, cumulative_stride, probe_layers
-from probes import ReceptiveField, measure_receptive_field
-from probes.stride import cumulative_stride as measured_stride
+from probes import ReceptiveField, measure_receptive_field, measure_stride
 
 
 @cache
@@ -30,8 +29,8 @@ def imagenet_fields(name: str) -> Mapping[str, ReceptiveField]:
             n: {layer: out.shape[-2] for layer, out in net.extractor(torch.zeros(1, 3, n, n)).items()} for n in sizes
         }
     fields = {}
-    for layer in net.spec.layers:
-        stride = measured_stride(lambda n, layer=layer: heights[n][layer])
+    for layer in net.layers:
+        stride = measure_stride(lambda n, layer=layer: heights[n][layer])
         fields[layer] = measure_receptive_field(lambda images, layer=layer: net.extractor(images)[layer], stride)
     return MappingProxyType(fields)
 

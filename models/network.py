@@ -16,7 +16,7 @@ from torchvision.models import get_model, get_model_weights
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 from .folding import fold_batch_norms
-from .registry import REGISTRY, ModelSpec
+from .registry import REGISTRY
 from .weights import build, load_pretrained, weights_dir
 
 VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}  # the two columns, in order
@@ -26,14 +26,16 @@ VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"
 class Network:
     """An eval-mode feature extractor plus what is needed to feed it and read its output."""
 
-    spec: ModelSpec
-    variant: str  # "pretrained" or "scratch"
+    label: str  # the architecture, for people: "MobileNetV2", "teaching CNN, 5 blocks"
+    layers: tuple[str, ...]  # its probe layers, shallow -> deep
+    variant: str  # the key of its column in its family, e.g. "pretrained", "scratch", "trained"
     title: str  # the column's title in the drag view, e.g. "Scratch twin"
     source: str  # plain words: where the weights came from
     extractor: nn.Module  # create_feature_extractor output, eval mode
     categories: tuple[str, ...]  # the class names, in logit order
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    cache_key: str = ""  # what is computed from this model may be cached under it (set from its family's column)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """images (B, 3, H, W) in [0, 1], H, W >= 64 -> {layer: (B, C, h, w) for each probe layer,
@@ -100,7 +102,8 @@ def load_network(
     extractor = GraphModule(model, copy.deepcopy(extractor_graph(name)))  # no tracing here: see extractor_graph
     preprocess = weights.transforms()
     return Network(
-        spec=spec,
+        label=spec.label,
+        layers=spec.layers,
         variant=variant,
         title=VARIANT_TITLES[variant],
         source=source,

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn
+from models.unavailable import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def train(
     return TrainResult(model, stopped=False, steps=step)
 
 
-class ModelFileError(ValueError):
+class ModelFileError(ModelUnavailable, ValueError):
     """A model file that cannot be used: unreadable, not a state_dict, or made for another architecture.
     str(exc) says so in plain words, naming the file but no exception, errno or server path (the log has those)."""
 

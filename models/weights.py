@@ -14,6 +14,7 @@ from torch import nn
 from torchvision.models import WeightsEnum, get_model, get_model_weights
 
 from .registry import ModelSpec
+from .unavailable import ModelUnavailable
 
 WEIGHTS_DIR_ENV = "SHIFTLAB_WEIGHTS_DIR"
 # Where the weights folder is, for a message: no server path in anything a user reads (the log has it).
@@ -34,7 +35,7 @@ class OfflineWeights:
     origin: str  # plain words: "weights folder" or "torchvision's cache"
 
 
-class WeightsUnavailable(Exception):
+class WeightsUnavailable(ModelUnavailable):
     """Pretrained weights could not be had; str(exc) is a plain-words message for the UI
     saying what happened and what to do, with no exception name, errno or server path: those
     go to the log where the cause is caught."""

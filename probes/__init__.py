@@ -22,7 +22,7 @@ from probes.shift import (
     shift_image,
     shift_reference,
 )
-from probes.stride import aligned, cumulative_stride
+from probes.stride import aligned, measure_stride
 from probes.translation_report import LayerReport, layer_report, object_response
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "colour_range",
     "counted_cells",
     "cosine_similarity",
-    "cumulative_stride",
     "equivariance_error",
     "estimate_shift",
     "flip_rate",
@@ -46,6 +45,7 @@ __all__ = [
     "invariance",
     "layer_report",
     "measure_receptive_field",
+    "measure_stride",
     "most_active_channels",
     "object_response",
     "pooled_cosine_similarity",

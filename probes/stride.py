@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
-def cumulative_stride(layer_height: Callable[[int], int], base: int = 224, step: int = 256) -> int:
+def measure_stride(layer_height: Callable[[int], int], base: int = 224, step: int = 256) -> int:
     """s = step / (h(base + step) − h(base)), with h(n) the layer's feature-map height for an n × n input.
 
     Measured from the model itself, so padding, ceil-mode pooling and odd kernels need no bookkeeping:

@@ -17,6 +17,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 OBJECTS: tuple[str, ...] = ("cat", "coffee", "star")  # display order; "star" is synthetic
 BACKGROUNDS: tuple[str, ...] = ("black", "imagenet grey", "brick", "grass")
 MIN_OBJECT_SIZE = 16
+OBJECT_SIZES: tuple[int, ...] = tuple(range(32, 161, 8))  # the sizes a student can choose for a photo object
 
 # The ImageNet mean (0.485, 0.456, 0.406) as 8-bit RGB: after the usual normalisation this
 # colour becomes zero, the "nothing here" input (Azulay & Weiss embed images on it).

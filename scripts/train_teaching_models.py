@@ -14,6 +14,9 @@ Writes <name>.pt (state_dict) and <name>.json (SmallCNNConfig), in three groups:
                      much preset (b) depends on it
   pooling            pooling_<network>_seed<n>: the lab's max pool vs blur pool comparison (POOLING_COMPARISON:
                      max, blur, blur_early), every seed
+  circular           circular_stride1, circular_stride32: the drag view's circular CNNs (CIRCULAR_MODELS), circular
+                     padding and a global-average-pool head, with no downsampling and with max pooling, taught
+                     at one location
 and prints what each model scores. One torch thread, as in the app. Measured on the 2-core VM with other
 jobs running: each pretraining 2–4 minutes, the pooling group about 5 minutes, the presets seconds each.
 """
@@ -28,11 +31,13 @@ from types import MappingProxyType
 import torch
 
 from models.lab_experiments import (
+    CIRCULAR_MODELS,
     POOLING_COMPARISON,
     POOLING_SEEDS,
     PRETRAINED_FILES,
     PRETRAINING,
     TEACHING_MODELS,
+    circular_recipe,
     consistency_on,
     evaluate,
     pooling_file,
@@ -96,8 +101,24 @@ def make_pooling_comparison() -> None:
             save_model(model, TEACHING_MODELS / f"{pooling_file(name, seed)}.pt")
 
 
+def make_circular() -> None:
+    """The drag view's circular CNNs (CIRCULAR_MODELS), each taught at one location."""
+    for file_name in CIRCULAR_MODELS:
+        recipe = circular_recipe(file_name)
+        start = time.perf_counter()
+        model, _ = train_recipe(recipe)
+        _, at, far = evaluate(model, recipe.classes)
+        print(f"{recipe.title}: {time.perf_counter() - start:.0f} s, {at:.0%} at / {far:.0%} far")
+        save_model(model, TEACHING_MODELS / f"{file_name}.pt")
+
+
 GROUPS: Mapping[str, Callable[[], None]] = MappingProxyType(
-    {"presets": make_presets, "pretraining seeds": make_pretraining_seeds, "pooling": make_pooling_comparison}
+    {
+        "presets": make_presets,
+        "pretraining seeds": make_pretraining_seeds,
+        "pooling": make_pooling_comparison,
+        "circular": make_circular,
+    }
 )
 
 

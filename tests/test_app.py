@@ -15,12 +15,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import REGISTRY, WEIGHTS_DIR_ENV
+from models.families import LAB, TEACHING, LabModel, lab_family, teaching_family
 from models.lab_experiments import LAB_CONFIG
 from models.small_cnn import build_small_cnn
-from models.teaching import TEACHING_VARIANTS
 from probes import grid_positions
 from ui.export import zip_bytes
-from ui.families import LAB_COLUMNS, LabModel
 from ui.lessons import LESSONS
 from ui.notes import NOTES
 from ui.state import CANVAS_KEY
@@ -257,9 +256,9 @@ def test_the_download_holds_the_data_of_every_panel_shown(monkeypatch, tmp_path)
 
 def test_the_teaching_cnns_show_in_the_drag_view_and_only_the_pretrained_one_generalises(monkeypatch, tmp_path):
     at = start_app(monkeypatch, tmp_path)
-    at.selectbox(key="model").set_value("teaching_cnn").run()
+    at.selectbox(key="model").set_value(TEACHING).run()
     assert not at.exception, at.exception
-    assert [s.value for s in at.subheader][1:] == [title for _, title, _ in TEACHING_VARIANTS.values()]
+    assert [s.value for s in at.subheader][1:] == [column.title for column in teaching_family().columns]
     assert (at.session_state.x, at.session_state.y) == (32, 32)  # the 64-px canvas starts at its centre
     assert "learnt from scratch" in at.markdown[0].value  # the intro says what the columns compare
     drag_to(at, 20, 44, seq=1, dragging=False)
@@ -276,9 +275,9 @@ def test_a_model_trained_in_the_lab_is_offered_in_the_drag_view_beside_its_untra
     at.session_state["lab_model"] = lab
     at.run()
     assert at.selectbox(key="model").options[-1] == "Your CNN lab model (objects at: one location)"
-    at.selectbox(key="model").set_value(lab.name).run()
+    at.selectbox(key="model").set_value(LAB).run()
     assert not at.exception, at.exception
-    assert [s.value for s in at.subheader][1:] == list(LAB_COLUMNS.values())
+    assert [s.value for s in at.subheader][1:] == [column.title for column in lab_family(lab).columns]
     assert (at.session_state.x, at.session_state.y) == (24, 24)  # its own 48-px canvas, from the centre
     assert "your model from the CNN lab" in at.markdown[0].value
     drag_to(at, 10, 30, seq=1, dragging=False)
@@ -288,7 +287,8 @@ def test_a_model_trained_in_the_lab_is_offered_in_the_drag_view_beside_its_untra
     at.run()
     assert not at.exception, at.exception
     assert at.selectbox(key="model").options[-1] == "Your CNN lab model (weights from a file)"
-    assert at.selectbox(key="model").value == newer.name
+    assert at.selectbox(key="model").value == LAB  # the newer model, still chosen
+    assert "weights from a file" in at.markdown[0].value
 
 
 def test_every_file_of_the_upload_corpus_becomes_the_object_or_is_refused_with_a_message(monkeypatch, tmp_path, caplog):

@@ -172,7 +172,7 @@ def on_screen(locator: Locator, height: int = 720) -> bool:
 def test_a_sweep_keeps_the_view_on_screen_while_it_computes_then_the_page_goes_to_its_result(app_page: Page):
     app_page.set_viewport_size({"width": 1280, "height": 720})
     app_page.goto(app_page.url.split("?")[0] + "?lesson=anti_aliasing")
-    app_page.get_by_text("Lesson 6 of 6").wait_for(timeout=90_000)
+    app_page.get_by_text("Lesson 7 of 7").wait_for(timeout=90_000)
     app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
     app_page.get_by_role("button", name="Sweep 1 px along x").click()
     progress = app_page.get_by_text(re.compile("Sweeping with the .* model"))
@@ -190,7 +190,7 @@ def test_a_sweep_keeps_the_view_on_screen_while_it_computes_then_the_page_goes_t
 
 def test_in_a_lesson_a_click_beside_the_object_does_not_move_it_but_a_drag_does(app_page: Page):
     app_page.goto(app_page.url.split("?")[0] + "?lesson=equivariance")
-    app_page.get_by_text("Lesson 1 of 6").wait_for(timeout=90_000)
+    app_page.get_by_text("Lesson 1 of 7").wait_for(timeout=90_000)
     canvas = app_page.locator(".drag-canvas canvas")
     box = canvas.bounding_box()
     scale = box["width"] / 224

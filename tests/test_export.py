@@ -6,11 +6,14 @@ import csv
 import io
 import zipfile
 
+import numpy as np
 import torch
+from matplotlib import colormaps
 from PIL import Image
 
 from probes import ScoreMap
 from ui.export import csv_bytes, line_chart_png, score_maps_png, shift_chart_png, zip_bytes
+from ui.figures import heatmap_image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -58,3 +61,11 @@ def test_score_maps_draw_one_panel_per_model():
     one = png_size(score_maps_png({"Pretrained": scores}, 96, (48, 48)))
     two = png_size(score_maps_png({"Pretrained": scores, "Scratch": scores}, 96, (48, 48)))
     assert two[0] > 1.5 * one[0]
+
+
+def test_live_and_exported_pictures_use_one_colour_table():
+    # the live table came from plotly's viridis and differed from matplotlib's, used for exports, by up to 16/255
+    values = torch.linspace(0, 1, 256).view(16, 16)  # (16, 16)
+    live = np.asarray(heatmap_image(values, size=16)).reshape(-1, 3).astype(int)  # (256, 3)
+    exported = (colormaps["viridis"](values.flatten().numpy())[:, :3] * 255).round().astype(int)  # (256, 3)
+    assert np.abs(live - exported).max() <= 1  # rounding of the 256 levels only

@@ -26,7 +26,7 @@ from ui.export import zip_bytes
 from ui.lab_view import consistency_text, pooling_table, pretraining_seed_note, shipped_pretrained
 from ui.notes import NOTES
 
-LAB = "from ui.lab_view import lab_page\nlab_page()"
+LAB = "from ui.state import init_state\nfrom ui.lab_view import lab_page\ninit_state()\nlab_page()"  # as app.py runs it
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_the_download_holds_every_accuracy_map_and_the_training_curves(monkeypat
     assert NOTES["accuracy_maps"] in shown and NOTES["training"] in shown  # each plot says how to read it
 
 
-# --- lesson 6's comparison of max pool and blur pool, and preset (b)'s pretraining seed ---
+# --- lesson 7's comparison of max pool and blur pool, and preset (b)'s pretraining seed ---
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from models.lab_experiments import (
+    CIRCULAR_MODELS,
     FAR,
     LAB_CONFIG,
     LAB_DEFAULTS,
@@ -32,6 +33,7 @@ from models.lab_experiments import (
     ShiftPairScenes,
     consistency_of,
     consistency_on,
+    evaluate,
     grid_through_location,
     lab_shift_consistency,
     load_teaching_model,
@@ -219,7 +221,7 @@ def test_shipped_teaching_models_load_are_small_and_fit_the_lab_architecture():
         for seed in POOLING_SEEDS
     }
     expected = {name: PRETRAINING.config for name in PRETRAINED_FILES.values()}
-    expected |= {"scratch": LAB_CONFIG, "transferred": LAB_CONFIG, "fine_tuned": LAB_CONFIG} | pooling
+    expected |= {"scratch": LAB_CONFIG, "transferred": LAB_CONFIG, "fine_tuned": LAB_CONFIG} | pooling | CIRCULAR_MODELS
     assert {path.stem for path in files} == expected.keys()
     for path in files:
         assert path.stat().st_size <= 1_000_000, path.name
@@ -347,7 +349,7 @@ def test_the_shipped_presets_shift_consistency_is_as_the_readme_says() -> None:
     assert (round(100 * transferred.accuracy), round(100 * scratch.accuracy)) == (95, 13)
 
 
-# --- the pooling comparison (lesson 6) and preset (b)'s pretraining seeds ---
+# --- the pooling comparison (lesson 7) and preset (b)'s pretraining seeds ---
 
 
 def test_the_pooling_comparison_changes_only_the_downsampling_and_the_training_time() -> None:
@@ -441,3 +443,13 @@ def test_the_shipped_pretraining_seed_is_the_best_of_those_tried() -> None:
     """What the page says of it (the far accuracy of each seed is checked above and in the presets' test)."""
     assert max(PRESET_B_FAR, key=PRESET_B_FAR.get) == PRETRAINING.data_seed
     assert PRESET_B_FAR.keys() == PRETRAINED_FILES.keys() and PRETRAINED_FILES[PRETRAINING.data_seed] == "pretrained"
+
+
+def test_the_shipped_circular_cnns_are_right_everywhere_without_downsampling_and_not_with_max_pooling() -> None:
+    # assets/teaching_models/README.md: 100 % / 100 % and 100 % / 25 % at / far from the trained location
+    shown = {"circular_stride1": (1.00, 1.00), "circular_stride32": (1.00, 0.25)}
+    for file_name, (at_spot, far) in shown.items():
+        model = load_teaching_model(file_name)
+        assert model.config == CIRCULAR_MODELS[file_name]
+        _, at, away = evaluate(model, NEW_CLASSES)
+        assert (round(at, 2), round(away, 2)) == (at_spot, far), file_name

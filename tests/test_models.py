@@ -75,10 +75,10 @@ def test_probe_layers_are_graph_nodes_in_shallow_to_deep_order(name: str) -> Non
 @pytest.mark.parametrize("size", [224, 320])
 def test_scratch_twin_gives_every_probe_layer_and_logits(scratch: Network, size: int) -> None:
     out = scratch(torch.rand(1, 3, size, size))  # (1, 3, size, size)
-    assert list(out) == [*scratch.spec.layers, "logits"]
-    assert all(out[layer].ndim == 4 and out[layer].shape[0] == 1 for layer in scratch.spec.layers)
+    assert list(out) == [*scratch.layers, "logits"]
+    assert all(out[layer].ndim == 4 and out[layer].shape[0] == 1 for layer in scratch.layers)
     assert out["logits"].shape == (1, 1000)
-    widths = [out[layer].shape[-1] for layer in scratch.spec.layers]
+    widths = [out[layer].shape[-1] for layer in scratch.layers]
     assert widths == sorted(widths, reverse=True)  # deeper layers are never finer
 
 
@@ -163,7 +163,7 @@ def test_folding_in_the_real_architecture_keeps_every_probe_layer() -> None:
     folded = load_network("mobilenet_v2", "scratch")
     folded.extractor.load_state_dict(  # the same random statistics, folded the way load_network folds
         GraphModule(
-            fold_batch_norms(randomised_norms(build("mobilenet_v2", seed=0)), frozenset(folded.spec.layers)),
+            fold_batch_norms(randomised_norms(build("mobilenet_v2", seed=0)), frozenset(folded.layers)),
             folded.extractor.graph,
         ).state_dict()
     )
@@ -171,7 +171,7 @@ def test_folding_in_the_real_architecture_keeps_every_probe_layer() -> None:
     normalised = v2.Normalize(folded.mean, folded.std)(images)
     with torch.inference_mode():
         expected = create_feature_extractor(
-            plain, {**{layer: layer for layer in folded.spec.layers}, "classifier.1": "logits"}
+            plain, {**{layer: layer for layer in folded.layers}, "classifier.1": "logits"}
         )(normalised)
         for name, output in folded(images).items():
             torch.testing.assert_close(output, expected[name], rtol=1e-4, atol=1e-4)
@@ -299,7 +299,7 @@ def test_one_shared_network_called_from_many_sessions_at_once_gives_each_its_own
     """Sessions share one cached model and call it from their own threads: every call must get
     what a call alone would get, with no trace of another session's input. Compared on the first
     probe layer: a scratch twin's logits are almost the same for any input (facts, section 5)."""
-    layer = scratch.spec.layers[0]
+    layer = scratch.layers[0]
     images = [torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(k)) for k in range(8)]
     alone = [scratch(image)[layer] for image in images]
     with ThreadPoolExecutor(max_workers=4) as pool:

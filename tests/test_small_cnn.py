@@ -20,7 +20,7 @@ from models.small_cnn import (
     probe_layers,
     receptive_field,
 )
-from probes.stride import cumulative_stride as measured_stride
+from probes import measure_stride
 
 
 def valid_configs() -> list[SmallCNNConfig]:
@@ -126,7 +126,7 @@ def test_cumulative_stride_from_the_config_matches_the_stride_measured_on_the_mo
     config = SmallCNNConfig(depth=3, width=2, downsample=downsample, padding=padding, head="gap", canvas=64)
     features = build_small_cnn(config).features
     with torch.no_grad():
-        stride = measured_stride(lambda n: features(torch.zeros(1, 3, n, n)).shape[-1], base=64, step=64)
+        stride = measure_stride(lambda n: features(torch.zeros(1, 3, n, n)).shape[-1], base=64, step=64)
     assert stride == cumulative_stride(config)
 
 

@@ -22,13 +22,13 @@ from probes import (
     aligned,
     cosine_similarity,
     counted_cells,
-    cumulative_stride,
     equivariance_error,
     estimate_shift,
     fractional_shifts,
     invariance,
     layer_report,
     measure_receptive_field,
+    measure_stride,
     pooled_cosine_similarity,
     shift_fractional,
     shift_image,
@@ -74,7 +74,7 @@ def layer_heights(name: str, n: int) -> dict[str, int]:
     """Each probe layer's feature-map height for an n x n input, one forward shared by every layer."""
     network = scratch(name)
     activations = network(torch.zeros(1, 3, n, n))  # {layer: (1, C, h, w)}
-    return {layer: activations[layer].shape[-2] for layer in network.spec.layers}
+    return {layer: activations[layer].shape[-2] for layer in network.layers}
 
 
 def test_shift_image_moves_content_down_right_and_zero_fills_or_wraps():
@@ -213,17 +213,17 @@ def test_the_receptive_field_says_which_cells_see_only_the_canvas():
         ("squeezenet1_1", "features.12.cat", 16),  # conv stride 2, max-pools features.2, .5, .8: h 13 -> 29
     ],
 )
-def test_cumulative_stride_of_real_models_matches_their_architecture(model: str, layer: str, stride: int):
-    assert cumulative_stride(lambda n: layer_heights(model, n)[layer]) == stride
+def test_measured_stride_of_real_models_matches_their_architecture(model: str, layer: str, stride: int):
+    assert measure_stride(lambda n: layer_heights(model, n)[layer]) == stride
 
 
-def test_cumulative_stride_of_a_formula_and_refusals_when_no_stride_fits():
-    assert cumulative_stride(lambda n: (n + 2 - 3) // 8 + 1) == 8  # 3x3 conv, padding 1, stride 8
-    assert cumulative_stride(lambda n: n // 3, step=255) == 3
+def test_measured_stride_of_a_formula_and_refusals_when_no_stride_fits():
+    assert measure_stride(lambda n: (n + 2 - 3) // 8 + 1) == 8  # 3x3 conv, padding 1, stride 8
+    assert measure_stride(lambda n: n // 3, step=255) == 3
     with pytest.raises(ValueError):
-        cumulative_stride(lambda n: n // 3)  # 256 is no multiple of 3: grows by 86 cells
+        measure_stride(lambda n: n // 3)  # 256 is no multiple of 3: grows by 86 cells
     with pytest.raises(ValueError):
-        cumulative_stride(lambda n: 1)  # after a global pool nothing grows
+        measure_stride(lambda n: 1)  # after a global pool nothing grows
 
 
 def test_aligned_means_a_whole_number_of_cells():

@@ -22,7 +22,7 @@ from PIL import Image
 
 from probes import ScoreMap
 from probes.accuracy_map import AccuracyMap
-from ui.figures import COLOUR_SCALE, TRACE_COLOURS
+from ui.figures import COLOUR_MAP, TRACE_COLOURS
 
 Exports = dict[str, Callable[[], bytes]]
 # Accuracy maps by title, each with its training region (x_min, y_min, x_max, y_max of the object centres), if known.
@@ -133,7 +133,7 @@ def _grid_image(
     the canvas's pixel coordinates, with a colour bar; returns the positions."""
     half = (positions[1] - positions[0]) / 2 if len(positions) > 1 else canvas / 2
     extent = (positions[0] - half, positions[-1] + half, positions[-1] + half, positions[0] - half)
-    shown = axes.imshow(values.numpy(), cmap=COLOUR_SCALE.lower(), vmin=0, vmax=1, extent=extent)
+    shown = axes.imshow(values.numpy(), cmap=COLOUR_MAP, vmin=0, vmax=1, extent=extent)
     axes.set(title=title, xlabel="object centre x (px)", ylabel="object centre y (px)")
     axes.figure.colorbar(shown, ax=axes, label=value_label, shrink=0.85)
     return positions

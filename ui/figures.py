@@ -1,7 +1,7 @@
 """Pictures and plots for the live view: feature-map mosaics, top-5 bars, the path chart.
 
 All are redrawn on every drag event, so they are made as cheap for the browser as possible:
-feature maps as one image, bars and lines as plain HTML and SVG (a plotly chart costs over
+feature maps as one image, bars and lines as plain HTML and SVG (a plotly chart cost over
 100 ms of browser time per redraw on these machines, measured).
 """
 
@@ -14,13 +14,13 @@ from html import escape
 
 import numpy as np
 import torch
+from matplotlib import colormaps
 from PIL import Image, ImageDraw
-from plotly.colors import sample_colorscale, unlabel_rgb
 
 from probes import ScoreMap
 from probes.accuracy_map import AccuracyMap
 
-COLOUR_SCALE = "Viridis"  # perceptually uniform and colour-blind safe
+COLOUR_MAP = colormaps["viridis"].resampled(256)  # perceptually uniform and colour-blind safe; also for exports
 TILE_PX = 96
 GAP_PX = 4
 TILES_PER_ROW = 4
@@ -29,9 +29,9 @@ TRACE_COLOURS = ("#440154", "#21918c")  # ends of viridis: colour-blind safe
 
 @cache
 def _lookup_table() -> np.ndarray:
-    """(256, 3) uint8 colours of COLOUR_SCALE, dark to bright (read-only)."""
-    colours = sample_colorscale(COLOUR_SCALE, np.linspace(0, 1, 256))
-    table = np.array([unlabel_rgb(c) for c in colours], dtype=np.uint8)
+    """(256, 3) uint8 colours of COLOUR_MAP, dark to bright (read-only): the live pictures' colours, the same
+    table the exported figures draw with."""
+    table = (COLOUR_MAP(np.arange(256))[:, :3] * 255).round().astype(np.uint8)
     table.flags.writeable = False
     return table
 

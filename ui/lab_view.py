@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import streamlit as st
 import torch
 
+from models.families import LabModel
 from models.lab_experiments import (
     CONSISTENCY_PAIRS,
     FAR,
     LAB_CONFIG,
-    LAB_DEFAULTS,
     MAX_EPOCHS,
     MAX_PER_CLASS,
     NEW_CLASSES,
@@ -61,9 +61,30 @@ from models.training import ModelFileError, Progress, load_weights
 from probes.accuracy_map import AccuracyMap
 from scene.shapes import REGIONS, region_box
 from ui.export import AccuracyMaps, Exports, accuracy_maps_png, csv_bytes, export_button
-from ui.families import LabModel
 from ui.figures import accuracy_map_image, png_data_url
 from ui.notes import how_to_read
+from ui.runner import Progress as RunnerProgress
+from ui.runner import Work, run_all
+from ui.state import (
+    LAB_BLUR,
+    LAB_CANVAS,
+    LAB_DEPTH,
+    LAB_DOWNSAMPLE,
+    LAB_EPOCHS,
+    LAB_EXPERIMENT,
+    LAB_HEAD,
+    LAB_MODEL,
+    LAB_PADDING,
+    LAB_PER_CLASS,
+    LAB_POOLING,
+    LAB_POOLING_SEED,
+    LAB_REGION,
+    LAB_SEED,
+    LAB_UPLOAD,
+    LAB_UPLOAD_ERROR,
+    LAB_WIDTH,
+    Key,
+)
 
 LAB_CLASSES = NEW_CLASSES  # the classes of the experiment and of the drag view's teaching CNNs
 CANVASES = (48, 64, 96)
@@ -88,9 +109,6 @@ def lab_page() -> None:
         "of their **architecture**, or because of their **training**? Build one, choose where its training "
         "objects may appear, and test it everywhere."
     )
-    st.session_state.setdefault("lab_model", None)
-    st.session_state.setdefault("lab_experiment", {})
-    st.session_state.setdefault("lab_pooling", None)  # a PoolingRun
     exports = experiment_panel()
     st.divider()
     exports |= pooling_panel()
@@ -136,25 +154,19 @@ PRESET_NOTES = {"b": pretraining_seed_note()}  # preset -> a further caption und
 
 
 @st.cache_resource(show_spinner=False)
-def shipped_pretrained() -> SmallCNN | str:
+def shipped_pretrained() -> SmallCNN:
     """The shipped teaching model trained on other shapes over the whole canvas (shared, never changed:
-    the presets copy it), or why it cannot be loaded."""
-    try:
-        return load_teaching_model("pretrained")
-    except ModelFileError as error:
-        return f"The shipped teaching model could not be loaded ({error}). Reinstall the app's assets folder."
+    the presets copy it). Raises ModelFileError (not cached: the next run tries again)."""
+    return load_teaching_model("pretrained")
 
 
 @st.cache_resource(show_spinner="Testing the shipped teaching models at every position…")
-def shipped_results() -> dict[str, LabResult] | str:
+def shipped_results() -> dict[str, LabResult]:
     """The presets' results with the shipped models that `scripts/train_teaching_models.py` made from
-    the same recipes: shown at once, with no training (shared read-only); or why they cannot be loaded."""
+    the same recipes: shown at once, with no training (shared read-only). Raises ModelFileError."""
     results = {}
     for name, file_name in SHIPPED_PRESETS.items():
-        try:
-            model = load_teaching_model(file_name)
-        except ModelFileError as error:
-            return f"The shipped model of preset ({name}) could not be loaded ({error}). Train all three instead."
+        model = load_teaching_model(file_name)
         recipe = PRESETS[name]
         results[name] = LabResult(recipe, model, *evaluate(model, recipe.classes), stopped=False, seconds=math.nan)
     return results
@@ -169,23 +181,29 @@ def experiment_panel() -> Exports:
         "position. The maps show its accuracy with the object centred at each point (bright = always right, "
         "dark = always wrong; chance is 10%); the red square is the training location."
     )
-    pretrained = shipped_pretrained()
-    if isinstance(pretrained, str):
-        st.error(pretrained, icon=":material/error:")
+    try:
+        pretrained = shipped_pretrained()
+    except ModelFileError as error:
+        st.error(
+            f"The shipped teaching model could not be loaded ({error}). Reinstall the app's assets folder.",
+            icon=":material/error:",
+        )
         return {}
-    own: dict[str, LabResult] = st.session_state.lab_experiment
+    own: dict[str, LabResult] = LAB_EXPERIMENT.get()
     if st.button("Train all three again, here (about a minute)", key="lab_run_experiment"):
         own.clear()
-        bar = st.progress(0.0)
-        for name, recipe in PRESETS.items():
-            label = f"Training {recipe.title}…"
-            own[name] = run_preset(
-                name, pretrained, on_progress=lambda p, label=label: bar.progress(p.step / p.total_steps, label)
+        works = [
+            Work(
+                f"Training {recipe.title}…",
+                lambda progress, name=name: run_preset(name, pretrained, on_progress=steps_of(progress)),
             )
-        bar.empty()
-    results = own if own else shipped_results()
-    if isinstance(results, str):
-        st.warning(results, icon=":material/warning:")
+            for name, recipe in PRESETS.items()
+        ]
+        own.update(zip(PRESETS, run_all(works, st.empty()), strict=True))
+    try:
+        results = own if own else shipped_results()
+    except ModelFileError as error:
+        st.warning(f"A shipped model of the presets could not be loaded ({error}). Train all three instead.")
         return {}
     st.caption("Your own run, just now." if own else "The shipped models, trained with the same recipes.")
     x, y = trained_location()
@@ -261,9 +279,9 @@ def pooling_panel() -> Exports:
         "answers: of the objects it classifies right at the first place, how many it still gets right after the shift."
     )
     left, right = st.columns([1, 3], vertical_alignment="bottom")
-    seed = int(left.number_input("Seed", 0, 9999, POOLING_SEEDS[0], key="lab_pooling_seed"))
+    seed = int(left.number_input("Seed", 0, 9999, key=LAB_POOLING_SEED.name))
     if right.button(f"Train all {len(POOLING_COMPARISON)} here (one to two minutes)", key="lab_pooling_train"):
-        st.session_state.lab_pooling = train_pooling(seed)
+        LAB_POOLING.set(train_pooling(seed))
     st.markdown(pooling_table(POOLING_CLAIMS))
     st.caption(
         f"The shipped networks (`assets/teaching_models/pooling_*`), trained with these settings and seeds "
@@ -272,7 +290,7 @@ def pooling_panel() -> Exports:
         "more consistent anyway; stopped at 8 epochs, it is about as accurate as max pool at 20, which makes that "
         "row the fair comparison."
     )
-    own: PoolingRun | None = st.session_state.lab_pooling
+    own: PoolingRun | None = LAB_POOLING.get()
     if own is not None:
         st.markdown(f"**Your run, seed {own.seed}:**")
         st.markdown(pooling_table({name: [result] for name, result in own.results.items()}))
@@ -315,55 +333,57 @@ def pooling_panel() -> Exports:
 def train_pooling(seed: int) -> PoolingRun:
     """Train every network of the pooling comparison with `seed`, with a progress bar, and measure each on the
     same new objects."""
-    bar = st.progress(0.0)
-    models = {}
-    for name in POOLING_COMPARISON:
-        recipe = pooling_recipe(name, seed)
-        label = f"Training {recipe.title}…"
-        models[name], _ = train_recipe(
-            recipe, on_progress=lambda p, label=label: bar.progress(p.step / p.total_steps, label)
+    works = [
+        Work(
+            f"Training {pooling_recipe(name, seed).title}…",
+            lambda progress, name=name: train_recipe(pooling_recipe(name, seed), on_progress=steps_of(progress))[0],
         )
-    bar.progress(1.0, "Showing new objects at nearby places…")
-    scenes = shift_pair_scenes()
-    bar.empty()
-    return PoolingRun(seed, {name: consistency_on(model, scenes) for name, model in models.items()})
+        for name in POOLING_COMPARISON
+    ]
+    works.append(Work("Showing new objects at nearby places…", lambda progress: shift_pair_scenes()))
+    *models, scenes = run_all(works, st.empty())
+    trained = zip(POOLING_COMPARISON, models, strict=True)
+    return PoolingRun(seed, {name: consistency_on(model, scenes) for name, model in trained})
 
 
-def widget_values(controls: LabControls) -> dict[str, object]:
-    """The value of every *Build and train your own* widget, by key, that makes the page train `controls`."""
+def widget_values(controls: LabControls) -> dict[Key, object]:
+    """The value of every *Build and train your own* widget, by its key, that makes the page train `controls`."""
     config = controls.config
     return {
-        "lab_depth": config.depth,
-        "lab_width": config.width,
-        "lab_downsample": config.downsample,
-        "lab_blur": config.blur_size,
-        "lab_padding": config.padding,
-        "lab_head": config.head,
-        "lab_canvas": config.canvas,
-        "lab_region": controls.region,
-        "lab_per_class": controls.per_class,
-        "lab_epochs": controls.epochs,
-        "lab_seed": controls.seed,
+        LAB_DEPTH: config.depth,
+        LAB_WIDTH: config.width,
+        LAB_DOWNSAMPLE: config.downsample,
+        LAB_BLUR: config.blur_size,
+        LAB_PADDING: config.padding,
+        LAB_HEAD: config.head,
+        LAB_CANVAS: config.canvas,
+        LAB_REGION: controls.region,
+        LAB_PER_CLASS: controls.per_class,
+        LAB_EPOCHS: controls.epochs,
+        LAB_SEED: controls.seed,
     }
 
 
 def set_controls(controls: LabControls) -> None:
     """Put `controls` into the *Build and train your own* widgets (a button's on_click, before they are drawn)."""
-    st.session_state.update(widget_values(controls))
+    for key, value in widget_values(controls).items():
+        key.set(value)
 
 
 def architecture_ui() -> SmallCNNConfig | None:
     """The architecture controls; None, with the reason shown, when the choice cannot be built."""
     left, middle, right = st.columns(3)
-    depth = left.slider("Blocks (conv → ReLU → downsampling)", 1, 6, key="lab_depth")
-    width = left.select_slider("Channels per block", (4, 8, 16, 32, 64), key="lab_width")
-    downsample = middle.selectbox("Downsampling", DOWNSAMPLES, format_func=DOWNSAMPLE_NAMES.get, key="lab_downsample")
-    blur_size = middle.slider(
-        "Blur filter size", 1, 5, key="lab_blur", disabled=downsample != "blur", help="1 = no blur at all"
+    depth = left.slider("Blocks (conv → ReLU → downsampling)", 1, 6, key=LAB_DEPTH.name)
+    width = left.select_slider("Channels per block", (4, 8, 16, 32, 64), key=LAB_WIDTH.name)
+    downsample = middle.selectbox(
+        "Downsampling", DOWNSAMPLES, format_func=DOWNSAMPLE_NAMES.get, key=LAB_DOWNSAMPLE.name
     )
-    padding = middle.selectbox("Padding", PADDINGS, key="lab_padding")
-    head = right.selectbox("Head", HEADS, format_func=HEAD_NAMES.get, key="lab_head")
-    canvas = right.selectbox("Canvas (pixels)", CANVASES, key="lab_canvas")
+    blur_size = middle.slider(
+        "Blur filter size", 1, 5, key=LAB_BLUR.name, disabled=downsample != "blur", help="1 = no blur at all"
+    )
+    padding = middle.selectbox("Padding", PADDINGS, key=LAB_PADDING.name)
+    head = right.selectbox("Head", HEADS, format_func=HEAD_NAMES.get, key=LAB_HEAD.name)
+    canvas = right.selectbox("Canvas (pixels)", CANVASES, key=LAB_CANVAS.name)
     try:
         config = SmallCNNConfig(
             depth, width, downsample, blur_size, padding, head, classes=len(LAB_CLASSES), canvas=canvas
@@ -381,18 +401,16 @@ def architecture_ui() -> SmallCNNConfig | None:
 
 
 def controls_ui() -> LabControls | None:
-    """Every *Build and train your own* control (first shown as LAB_DEFAULTS); None when the network cannot
-    be built."""
-    for key, value in widget_values(LAB_DEFAULTS).items():
-        st.session_state.setdefault(key, value)
+    """Every *Build and train your own* control (first shown as LAB_DEFAULTS, the keys' defaults); None when
+    the network cannot be built."""
     config = architecture_ui()
     if config is None:
         return None
     left, middle, right = st.columns(3)
-    region = left.selectbox("Training objects appear at", tuple(REGIONS), key="lab_region")
-    per_class = middle.slider("Training objects per class", 20, MAX_PER_CLASS, step=20, key="lab_per_class")
-    epochs = right.slider("Epochs", 1, MAX_EPOCHS, key="lab_epochs")
-    seed = left.number_input("Seed", 0, 9999, key="lab_seed", help="Same seed, same data, same network.")
+    region = left.selectbox("Training objects appear at", tuple(REGIONS), key=LAB_REGION.name)
+    per_class = middle.slider("Training objects per class", 20, MAX_PER_CLASS, step=20, key=LAB_PER_CLASS.name)
+    epochs = right.slider("Epochs", 1, MAX_EPOCHS, key=LAB_EPOCHS.name)
+    seed = left.number_input("Seed", 0, 9999, key=LAB_SEED.name, help="Same seed, same data, same network.")
     return LabControls(config, region, per_class, epochs, int(seed))
 
 
@@ -404,35 +422,40 @@ def build_panel() -> Exports:
         return {}
     if st.button("Train", key="lab_train", type="primary", icon=":material/play_arrow:"):
         train_in_session(controls)
-    lab = st.session_state.lab_model
+    lab = LAB_MODEL.get()
     exports = trained_panel(lab) if lab is not None else {}
     upload_panel(controls.config)
     return exports
 
 
 def train_in_session(controls: LabControls) -> None:
-    """Train a new model with `controls.recipe()`, with a progress bar and live curves. It is kept in the
-    session from the start, so clicking anything (which stops this run) keeps the part trained so far."""
+    """Train a new model as `controls` (the training asked for) say, with a progress bar and live curves. It is
+    kept in the session from the start, so a Stop (or any click, which also stops this run) keeps the part
+    trained so far."""
     recipe = controls.recipe()
     with st.spinner("Drawing the training objects…"):
         data = training_data(recipe)
     lab = LabModel(starting_model(recipe), recipe.region)
-    st.session_state.lab_model = lab
-    bar, chart, stop = st.progress(0.0, "Training…"), st.empty(), st.empty()
-    with stop.container():
-        st.caption("Click anywhere (for example on Stop) to stop; the model keeps what it has learnt so far.")
-        st.button("Stop", key="lab_stop", icon=":material/stop:")
+    LAB_MODEL.set(lab)
+    where, chart = st.empty(), st.empty()
 
-    def on_progress(progress: Progress) -> None:
-        lab.history.append(progress)
-        bar.progress(progress.step / progress.total_steps, f"Epoch {progress.epoch}, loss {progress.loss:.3f}")
-        if progress.step % 5 == 0 or progress.step == progress.total_steps:
-            chart.line_chart(curves(lab.history), height=200)
+    def train(progress: RunnerProgress) -> None:
+        def on_progress(step: Progress) -> None:
+            lab.history.append(step)
+            progress(step.step / step.total_steps, f"Epoch {step.epoch}, loss {step.loss:.3f}")
+            if step.step % 5 == 0 or step.step == step.total_steps:
+                chart.line_chart(curves(lab.history), height=200)
 
-    train_on(lab.model, recipe, data, on_progress)
+        train_on(lab.model, recipe, data, on_progress)
+
+    run_all([Work("Training…", train)], where)
     lab.finished = True
-    for placeholder in (bar, chart, stop):  # training is over: no progress, and nothing left to stop
-        placeholder.empty()
+    chart.empty()  # the curves are drawn again with the model below
+
+
+def steps_of(progress: RunnerProgress) -> Callable[[Progress], None]:
+    """A training's on_progress that moves the runner's bar: the fraction of its steps done."""
+    return lambda step: progress(step.step / step.total_steps)
 
 
 def curves(history: list[Progress]) -> dict[str, list[float]]:
@@ -544,26 +567,26 @@ def upload_panel(config: SmallCNNConfig) -> None:
     st.file_uploader(
         "Load saved weights into the architecture above (.pt)",
         type=["pt"],
-        key="lab_upload",
+        key=LAB_UPLOAD.name,
         on_change=take_weights,
         args=(config,),
         help="Choose the same architecture and canvas as when the weights were saved.",
     )
-    if error := st.session_state.get("lab_upload_error"):
+    if error := LAB_UPLOAD_ERROR.get():
         st.error(error, icon=":material/error:")
 
 
 def take_weights(config: SmallCNNConfig) -> None:
     """When a file arrives: load it into a new model of this architecture, which becomes the
     session's model; if it does not fit, say why and keep the model the session has."""
-    upload = st.session_state.lab_upload
+    upload = LAB_UPLOAD.get()
     if upload is None:  # the file was removed from the uploader: the model stays
         return
     model = build_small_cnn(config)
     try:
         load_weights(model, io.BytesIO(upload.getvalue()))
     except ModelFileError as error:
-        st.session_state.lab_upload_error = f"{upload.name} was not loaded, and your model is unchanged: {error}"
+        LAB_UPLOAD_ERROR.set(f"{upload.name} was not loaded, and your model is unchanged: {error}")
         return
-    st.session_state.lab_upload_error = None
-    st.session_state.lab_model = LabModel(model.eval(), region=None, finished=True)
+    LAB_UPLOAD_ERROR.set(None)
+    LAB_MODEL.set(LabModel(model.eval(), region=None, finished=True))

@@ -13,13 +13,12 @@ from typing import Literal
 
 import streamlit as st
 
+from models.families import CIRCULAR, TEACHING, Family
 from models.lab_experiments import trained_location
-from models.teaching import TEACHING
 from ui.links import show_view
-from ui.state import reset_path
+from ui.state import LESSON, LINK_OPENED, LIVE, NOTICE, reset_path
 
 FREE = "free"  # the lesson key of free exploration
-NOTICE_KEY = "lesson_notice"  # whether *What to notice* is open
 
 
 Quantity = Literal[
@@ -163,16 +162,34 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "right-hand network (trained from scratch) still say “diamond”?",
             "At the spot it is sure (diamond, 100.0%); 20 px to the right its answer is another shape: its fully "
             "connected layer only ever learnt weights for the positions it saw. Zero padding even lets a CNN work "
-            "out where it is in the image. Could an architecture not know where the object is? With circular "
-            "padding, a global-average-pool head and no downsampling at all, yes: build one in the **CNN lab** "
-            "(5 blocks): it gives exactly the same scores wherever the whole diamond is, trained or not, because "
-            "it is the architecture. Give the same network max pooling after each block (stride 32) and, with "
-            "random weights, its scores change by up to 85% as the diamond moves over the middle of the canvas: "
-            "circular padding makes a CNN invariant only without downsampling.",
+            "out where it is in the image. Could an architecture not know where the object is? The next lesson "
+            "shows one.",
             claims=(
                 Claim("(diamond, 100.0%)", (0, 0), "start_class_first", 1, 1, ("scratch",)),
                 Claim("(diamond, 100.0%)", (0, 0), "start_class_probability", *shown("100.0%"), ("scratch",)),
                 Claim("its answer is another shape", (20, 0), "start_class_first", 0, 0, ("scratch",)),
+            ),
+        ),
+        "built_in": Lesson(
+            "Invariance built in, without downsampling",
+            {"model": CIRCULAR, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
+            "Both small CNNs have circular padding (the border wraps round), average their last maps over all "
+            "positions, and were taught these shapes at this spot only; the right one also max-pools after each of "
+            "its five blocks. Drag the diamond 20 px right, then 20 px down. Which one still says “diamond”?",
+            "The left one answers the same everywhere (diamond, 100.0% at the spot and at both places; its "
+            "scores are equal to the last digit wherever the whole diamond is): with circular padding every "
+            "convolution treats every position alike, and the average forgets where, so what it learnt at one spot "
+            "holds at every spot. The right one says diamond at the spot and another shape 20 px away: max pooling to "
+            "stride 32 sees the object through a coarse "
+            "grid, so a move changes what it sees. Built-in invariance is possible, but exact only without "
+            "downsampling, and real networks downsample: they must learn it (next lesson).",
+            claims=(
+                Claim("100.0% at the spot", (0, 0), "start_class_probability", *shown("100.0%"), ("stride_1",)),
+                Claim("at both places", (20, 0), "start_class_probability", *shown("100.0%"), ("stride_1",)),
+                Claim("at both places", (20, 20), "start_class_probability", *shown("100.0%"), ("stride_1",)),
+                Claim("at both places", (20, 20), "start_class_first", 1, 1, ("stride_1",)),
+                Claim("The right one says diamond at the spot", (0, 0), "start_class_first", 1, 1, ("stride_32",)),
+                Claim("another shape 20 px away", (20, 0), "start_class_first", 0, 0, ("stride_32",)),
             ),
         ),
         "learned": Lesson(
@@ -227,64 +244,67 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
 ORDER = (FREE, *LESSONS)
 
 
-def open_link() -> None:
+def open_link(catalog: dict[str, Family]) -> None:
     """Once per session, before the sidebar is drawn: open the link's lesson, if it names one
     (`?lesson=aliasing`), and the link's view on top (a shared link carries the whole view)."""
-    if st.session_state.get("link_opened"):
+    if LINK_OPENED.get():
         return
-    st.session_state.link_opened = True
+    LINK_OPENED.set(True)
     link = st.query_params.to_dict()
-    open_lesson(link["lesson"] if link.get("lesson") in LESSONS else FREE)
-    show_view(link)
+    open_lesson(catalog, link["lesson"] if link.get("lesson") in LESSONS else FREE)
+    show_view(link, catalog)
 
 
-def lesson_ui() -> Lesson | None:
+def lesson_ui(catalog: dict[str, Family]) -> Lesson | None:
     """The lesson choice at the top of the sidebar."""
     with st.sidebar:
         st.selectbox(
             "Lesson",
             ORDER,
             format_func=lesson_title,
-            key="lesson",
+            key=LESSON.name,
             on_change=open_lesson,
+            args=(catalog,),
             help="Each lesson sets up the view, asks you to predict, then says what to notice.",
         )
-    return LESSONS.get(st.session_state.lesson)
+    return LESSONS.get(LESSON.get())
 
 
 def lesson_title(key: str) -> str:
     return "Free exploration" if key == FREE else f"{ORDER.index(key)}. {LESSONS[key].title}"
 
 
-def open_lesson(key: str | None = None) -> None:
+def open_lesson(catalog: dict[str, Family], key: str | None = None) -> None:
     """Show the chosen lesson's view from its start, with *What to notice* folded (a callback: before the
     sidebar is drawn). Called again for the same lesson, it is the lesson's reset."""
     if key is not None:
-        st.session_state.lesson = key
-    if (lesson := LESSONS.get(st.session_state.lesson)) is not None:
-        show_view(lesson.view)
-        st.session_state.live_measurements = lesson.live_measurements
-        st.session_state[NOTICE_KEY] = False
+        LESSON.set(key)
+    if (lesson := LESSONS.get(LESSON.get())) is not None:
+        show_view(lesson.view, catalog)
+        LIVE.set(lesson.live_measurements)
+        NOTICE.set(False)
         reset_path()  # the lesson's position is the reference again
 
 
-def lesson_panel(lesson: Lesson) -> None:
+def lesson_panel(lesson: Lesson, catalog: dict[str, Family]) -> None:
     """The lesson's question and, folded, what to notice; with the way back to its start and on to the next."""
-    key = st.session_state.lesson
+    key = LESSON.get()
     number = ORDER.index(key)
     with st.container(border=True):
         st.markdown(f"**Lesson {number} of {len(LESSONS)}: {lesson.title}.** Predict, then drag: {lesson.predict}")
         notice, reset, back, onward = st.columns([5, 1.3, 1, 1], vertical_alignment="center")
-        with notice.expander("What to notice (after you have dragged)", key=NOTICE_KEY, on_change="rerun"):
+        with notice.expander("What to notice (after you have dragged)", key=NOTICE.name, on_change="rerun"):
             st.markdown(lesson.notice)
         reset.button(
             "Reset lesson",
             key="lesson_reset",
             on_click=open_lesson,
-            args=(key,),
+            args=(catalog, key),
             width="stretch",
             help="Back to the lesson's view and starting position.",
         )
-        back.button("Back", key="lesson_back", on_click=open_lesson, args=(ORDER[number - 1],), width="stretch")
+        back.button("Back", key="lesson_back", on_click=open_lesson, args=(catalog, ORDER[number - 1]), width="stretch")
         if number < len(LESSONS):
-            onward.button("Next", key="lesson_next", on_click=open_lesson, args=(ORDER[number + 1],), width="stretch")
+            onward.button(
+                "Next", key="lesson_next", on_click=open_lesson, args=(catalog, ORDER[number + 1]), width="stretch"
+            )

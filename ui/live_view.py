@@ -18,23 +18,33 @@ import streamlit as st
 import torch
 
 from models import Network, run_side_by_side
+from models.families import Column, Family
 from probes import top_k
-from scene import CANVAS_SIZES
 from ui import resources
 from ui.drag_canvas import drag_canvas
 from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
-from ui.families import families
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
 from ui.lessons import FREE
 from ui.links import follow_view
 from ui.measurements import Measurements, measurements_panel, readout_html, take_measurements
 from ui.notes import how_to_read
 from ui.panel import Panel
+from ui.resources import Columns
 from ui.score_map_view import results_panel
 from ui.settings import Settings
-from ui.state import CANVAS_KEY, record_path, reset_path, take_browser_position
-
-PAGE_RUN_KEY = "page_run"  # set by a run of the whole page, taken by the live view in that run
+from ui.state import (
+    ACK,
+    BROWSER,
+    LESSON,
+    PAGE_RUN,
+    PATH,
+    TRACKED,
+    X,
+    Y,
+    record_path,
+    reset_path,
+    take_browser_position,
+)
 
 
 @dataclass(frozen=True)
@@ -48,56 +58,56 @@ class LiveView:
 
 
 @st.fragment
-def live_view(settings: Settings) -> LiveView:
-    """Compose the scene at the current position and show what each model makes of it. In a run of the
-    whole page, return what the panels below need; at a rest reached in a run of this fragment alone,
-    run the whole page instead."""
-
+def live_view(settings: Settings, family: Family, models: Columns) -> LiveView:
+    """Compose the scene at the current position and show what each model of the family makes of it. In a
+    run of the whole page, return what the panels below need; at a rest reached in a run of this fragment
+    alone, run the whole page instead. (A fragment's own runs reuse the arguments of the last page run.)"""
     x, y, dragging = take_browser_position(settings.canvas)
-    if not st.session_state.pop(PAGE_RUN_KEY, False) and not dragging:
+    page_run = PAGE_RUN.get()
+    PAGE_RUN.set(False)
+    if not page_run and not dragging:
         st.rerun(scope="app")  # the object rests: redraw the panels below too
-    titles = families()[settings.model].columns
-    networks = resources.column_networks(settings.model)
-    loaded = resources.loaded_only(networks)
+    loaded = models.loaded
     outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
     record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
-
-    history = take_measurements(settings, loaded, outputs, (x, y), dragging)
-    columns = {
-        variant: model_panel(settings, net, outputs[variant], (x, y), readout_html(history[-1], variant))
-        if variant in outputs
-        else unavailable_panel(settings.model, variant, net)
-        for variant, net in networks.items()
+    history = take_measurements(settings, family, loaded, outputs, (x, y), dragging)
+    panels = {
+        column.key: model_panel(
+            settings, loaded[column.key], outputs[column.key], (x, y), readout_html(history[-1], column.key)
+        )
+        if column.key in loaded
+        else unavailable_panel(column, models.unavailable[column.key])
+        for column in family.columns
     }
-    scene = scene_panel(settings)
+    canvas = canvas_panel(settings)
 
-    scene_column, *model_columns = st.columns([1.15, 1, 1], gap="medium")
-    for (variant, net), column in zip(networks.items(), model_columns, strict=True):
-        with column:
-            source = f"{net.spec.label}: {net.source}" if variant in outputs else None  # where its weights came from
-            st.subheader(titles[variant], anchor=False, help=source)
-            columns[variant].draw()
-    with scene_column:
-        scene.draw()
-    exports = {name: make for panel in columns.values() for name, make in panel.exports.items()}
+    canvas_column, *model_columns = st.columns([1.15] + [1] * len(family.columns), gap="medium")
+    for column, place in zip(family.columns, model_columns, strict=True):
+        with place:
+            net = loaded.get(column.key)
+            source = f"{net.label}: {net.source}" if net else None  # where its weights came from
+            st.subheader(column.title, anchor=False, help=source)
+            panels[column.key].draw()
+    with canvas_column:
+        canvas.draw()
+    exports = {name: make for panel in panels.values() for name, make in panel.exports.items()}
     return LiveView((x, y), loaded, list(history), exports)
 
 
-def below_view(settings: Settings, view: LiveView) -> None:
+def below_view(settings: Settings, family: Family, view: LiveView) -> None:
     """The panels under the live view, as of the last rest: results asked for in the sidebar, the path,
     every layer's measurements and the shift plots, and the download of all of it."""
-    canvases = () if families()[settings.model].small_cnn else CANVAS_SIZES
     below = [
         results_panel(settings, view.loaded, view.position),
-        path_panel(settings.model),
-        measurements_panel(view.history, view.loaded, canvases),
+        path_panel(view.loaded),
+        measurements_panel(view.history, view.loaded),
     ]
     for panel in below:
         panel.draw()
     exports = view.exports | {name: make for panel in below for name, make in panel.exports.items()}
     x, y = view.position
     export_button(exports, f"shift-lab_{settings.model}_{settings.object}_x{x}_y{y}")
-    follow_view(settings, x, y)
+    follow_view(settings, family, x, y)
 
 
 def model_panel(
@@ -105,7 +115,7 @@ def model_panel(
 ) -> Panel:
     """Feature maps of the chosen layer, the top-5 classes and the chosen layer's measurements of one model."""
     fmap = outputs[settings.layer][0]  # (C, H, W)
-    channels, value_range = resources.shown_channels(settings, net.variant)
+    channels, value_range = resources.shown_channels(net, settings)
     mosaic = feature_mosaic(fmap, channels, value_range)
     image = f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">'
     caption = (
@@ -131,27 +141,26 @@ def model_panel(
     )
 
 
-def unavailable_panel(model: str, variant: str, reason: str) -> Panel:
+def unavailable_panel(column: Column, reason: str) -> Panel:
     """Why this model cannot be shown, and a way to try again once the cause is fixed."""
 
     def draw() -> None:
         st.warning(reason, icon=":material/cloud_off:")
-        if st.button("Try again", key=f"retry_{variant}"):
-            resources.forget_network(model, variant)
+        if st.button("Try again", key=f"retry_{column.key}"):
+            resources.forget(column)
             st.rerun(scope="app")
 
     return Panel(draw)
 
 
-def path_panel(model: str) -> Panel:
-    """The tracked class's probability along the path dragged so far, for each model."""
-    path = list(st.session_state.path)  # this event's path: later events add to the session's list
-    traces = {}
-    for variant, class_index in st.session_state.tracked.items():
-        net = resources.network(model, variant)
-        if isinstance(net, Network):
-            name = f"{net.title}: {net.categories[class_index]}"
-            traces[name] = [point.get(variant) for point in path]
+def path_panel(loaded: dict[str, Network]) -> Panel:
+    """The tracked class's probability along the path dragged so far, for each loaded model."""
+    path = list(PATH.get())  # this event's path: later events add to the session's list
+    traces = {
+        f"{loaded[variant].title}: {loaded[variant].categories[class_index]}": [point.get(variant) for point in path]
+        for variant, class_index in TRACKED.get().items()
+        if variant in loaded
+    }
     plot = path_svg(traces)
 
     def draw() -> None:
@@ -197,26 +206,26 @@ def feature_maps_csv(maps: torch.Tensor, channels: list[int]) -> bytes:
     )
 
 
-def scene_panel(settings: Settings) -> Panel:
+def canvas_panel(settings: Settings) -> Panel:
     """What the models see: the draggable canvas, and the same position as numbers."""
     background = resources.background_url(settings.background, settings.canvas)
     sprite = resources.sprite_url(settings.object, settings.object_size)
 
-    click_moves = st.session_state.get("lesson") in (None, FREE)  # in a lesson, a stray click moves nothing
+    click_moves = LESSON.get() == FREE  # in a lesson, a stray click moves nothing
 
     def draw() -> None:
         st.subheader("Scene", anchor=False)
         left, right = st.columns(2)
-        left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="x")
-        right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key="y")
+        left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key=X.name)
+        right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key=Y.name)
         drag_canvas(
-            key=CANVAS_KEY,
+            key=BROWSER.name,
             background_url=background,
             sprite_url=sprite,
             canvas=settings.canvas,
-            x=st.session_state.x,
-            y=st.session_state.y,
-            ack=st.session_state.ack,
+            x=X.get(),
+            y=Y.get(),
+            ack=ACK.get(),
             display_px=max(448, settings.canvas),
             click_moves=click_moves,
         )

@@ -16,17 +16,17 @@ import streamlit as st
 import torch
 
 from models import Network
+from models.families import Family
 from probes import Invariance, LayerReport, ReceptiveField, layer_report
-from scene import CANVAS_SIZES
 from ui import resources
 from ui.export import Exports, csv_bytes, shift_chart_png
 from ui.figures import legend_html, shift_svg
 from ui.notes import how_to_read
 from ui.panel import Panel
-from ui.settings import Settings, objects_for
+from ui.settings import Settings
+from ui.state import CANVAS, LIVE, MEASURED, PATH
 
 MEASUREMENTS_KEPT = 500  # per session: the points of the shift plot
-LIVE_KEY = "live_measurements"  # the toggle: measure the chosen layer on every drag event too
 BETWEEN_CELLS = "†"  # marks an equivariance error measured against a shift interpolated between whole cells
 
 
@@ -41,7 +41,9 @@ class Measurements:
     canvas: int  # the canvas side in pixels
     reports: dict[str, dict[str, LayerReport]]  # variant -> layer -> report: every probe layer at rest,
     # only the chosen one during a drag
-    fields: Mapping[str, ReceptiveField]  # every probe layer's receptive field
+    fields: dict[str, Mapping[str, ReceptiveField]]  # variant -> every probe layer's receptive field and stride
+    layers: tuple[str, ...]  # every probe layer
+    canvases: tuple[int, ...]  # the canvas sizes the family offers
 
     @property
     def moved(self) -> tuple[int, int]:
@@ -51,17 +53,18 @@ class Measurements:
     @property
     def complete(self) -> bool:
         """Whether every probe layer was measured (the object rested), not only the chosen one."""
-        return all(len(reports) == len(self.fields) for reports in self.reports.values())
+        return all(len(reports) == len(self.layers) for reports in self.reports.values())
 
 
-def baseline_object(model: str, name: str) -> str:
+def baseline_object(family: Family, name: str) -> str:
     """The different object whose similarity is the baseline for invariance (facts: a random net
     finds ANY two inputs similar, so a raw similarity means nothing without it)."""
-    return next(other for other in objects_for(model) if other != name)
+    return next(other for other in family.scene.objects if other != name)
 
 
 def take_measurements(
     settings: Settings,
+    family: Family,
     loaded: dict[str, Network],
     outputs: dict[str, dict[str, torch.Tensor]],
     position: tuple[int, int],
@@ -72,12 +75,11 @@ def take_measurements(
     Every probe layer is measured whenever the object rests (release, arrow key, typed position); during
     a drag only the chosen layer, and only when the live toggle is on, so that dragging stays fast.
     """
-    history = st.session_state.measured
-    live = st.session_state.get(LIVE_KEY)  # the toggle drawn below, as last set
-    if dragging and history and not live:
+    history = MEASURED.get()
+    if dragging and history and not LIVE.get():  # the toggle below, as last set
         return history
     layers = (settings.layer,) if dragging and any(m.complete for m in history) else None  # a table to show
-    latest = measure(settings, loaded, outputs, position, layers)
+    latest = measure(settings, family, loaded, outputs, position, layers)
     if history and (history[-1].position, history[-1].layer) == (latest.position, latest.layer):
         history.pop()  # the same rest measured again, e.g. after another layer's table
     history.append(latest)
@@ -87,6 +89,7 @@ def take_measurements(
 
 def measure(
     settings: Settings,
+    family: Family,
     loaded: dict[str, Network],
     outputs: dict[str, dict[str, torch.Tensor]],
     position: tuple[int, int],
@@ -95,27 +98,25 @@ def measure(
     """`layers` (default every probe layer) of each loaded model, from this event's forward pass; the
     reference, baseline and empty-canvas outputs are cached per scene and pinned position. The models
     are measured at once, one thread each (torch releases the GIL): on two cores in the time of one."""
-    x0, y0 = st.session_state.path[0]["x"], st.session_state.path[0]["y"]
+    x0, y0 = PATH.get()[0]["x"], PATH.get()[0]["y"]
     dx, dy = position[0] - x0, position[1] - y0
-    other = baseline_object(settings.model, settings.object)
-    fields = resources.layer_fields(settings.model)
+    other = baseline_object(family, settings.object)
+    fields = {column.key: column.fields() for column in family.columns if column.key in loaded}
+    view = settings.without_layer
     inputs = {  # variant -> the four outputs a report compares: reference, now, other object, empty canvas
         variant: (
-            resources.outputs_at(settings.scene, variant, settings.object, x0, y0),
+            resources.outputs_at(net, view, settings.object, x0, y0),
             outputs[variant],
-            resources.outputs_at(settings.scene, variant, other, x0, y0),
-            resources.empty_canvas_outputs(settings.scene, variant),
+            resources.outputs_at(net, view, other, x0, y0),
+            resources.empty_canvas_outputs(net, view),
         )
-        for variant in loaded
+        for variant, net in loaded.items()
     }
 
-    measured = layers or fields.keys()
+    measured = layers or family.layers
     spectra = {  # cached st.cache_resource calls belong to the script's thread, not to the pool's
-        variant: {
-            layer: resources.reference_spectrum(settings.scene, variant, settings.object, x0, y0, layer)
-            for layer in measured
-        }
-        for variant in loaded
+        variant: {layer: resources.reference_spectrum(net, view, settings.object, x0, y0, layer) for layer in measured}
+        for variant, net in loaded.items()
     }
 
     def reports_of(variant: str) -> dict[str, LayerReport]:
@@ -125,7 +126,7 @@ def measure(
                 *(m[layer][0] for m in maps),
                 dx,
                 dy,
-                fields[layer],
+                fields[variant][layer],
                 settings.canvas,
                 spectra[variant][layer],
             )
@@ -134,7 +135,17 @@ def measure(
 
     with ThreadPoolExecutor(max_workers=max(len(loaded), 1)) as pool:
         reports = dict(zip(loaded, pool.map(reports_of, loaded), strict=True))
-    return Measurements((x0, y0), position, other, settings.layer, settings.canvas, reports, fields)
+    return Measurements(
+        (x0, y0),
+        position,
+        other,
+        settings.layer,
+        settings.canvas,
+        reports,
+        fields,
+        family.layers,
+        family.scene.canvases,
+    )
 
 
 def tenths(value: float) -> str:
@@ -155,16 +166,17 @@ def similarity_text(similarity: Invariance) -> str:
     return f"{text} → {similarity.normalised:.2f}" if similarity.has_room else f"{text} (alike)"
 
 
-def clear_canvas(field: ReceptiveField, canvas: int, canvases: tuple[int, ...] = CANVAS_SIZES) -> int | None:
+def clear_canvas(field: ReceptiveField, canvas: int, canvases: tuple[int, ...]) -> int | None:
     """The smallest of `canvases` larger than `canvas` on which some cell of the layer sees no border."""
     return next((size for size in canvases if size > canvas and field.fits(size)), None)
 
 
-def equivariance_text(report: LayerReport, field: ReceptiveField, canvas: int, short: bool = False) -> str:
+def equivariance_text(report: LayerReport, latest: Measurements, variant: str, layer: str, short: bool = False) -> str:
     """The error, marked when Δ is not a whole number of cells; or why there is none (in a few words if
     `short`, the whole reason in the tooltip)."""
+    field, canvas = latest.fields[variant][layer], latest.canvas
     if report.cells_compared == 0:
-        larger = clear_canvas(field, canvas)
+        larger = clear_canvas(field, canvas, latest.canvases)
         hint = f"; on a {larger}-px canvas some are clear" if larger else ""
         reason = f"every cell's field ({field.size} px) reaches the {canvas}-px canvas's border{hint}"
         return f'<span title="{reason}">— all cells see the border</span>' if short else f"— {reason}"
@@ -182,7 +194,7 @@ def readout_html(latest: Measurements, variant: str) -> str:
     rows = (
         (f"expected Δ/s (s = {report.stride})", f"{cells(report.expected_cells)} cells"),
         ("maps moved", f"{cells(report.measured_cells)} cells"),
-        ("equivariance error", equivariance_text(report, latest.fields[latest.layer], latest.canvas, short=True)),
+        ("equivariance error", equivariance_text(report, latest, variant, latest.layer, short=True)),
         (
             "pooled similarity",
             f"{pooled.same:.3f}, other {pooled.baseline:.3f}" + ("" if pooled.has_room else " (alike)"),
@@ -193,24 +205,25 @@ def readout_html(latest: Measurements, variant: str) -> str:
 
 
 def use_canvas(size: int) -> None:
-    st.session_state.canvas = size  # a callback: before the sidebar's canvas choice is drawn
+    CANVAS.set(size)  # a callback: before the sidebar's canvas choice is drawn
 
 
-def measurements_panel(
-    history: list[Measurements], loaded: dict[str, Network], canvases: tuple[int, ...] = CANVAS_SIZES
-) -> Panel:
+def measurements_panel(history: list[Measurements], loaded: dict[str, Network]) -> Panel:
     """The latest complete measurements as one table per model, and the shift plots; where the chosen
-    layer has no cell clear of the border, a button to the smallest of `canvases` on which it has."""
+    layer has no cell clear of the border, a button to the smallest canvas of its family on which it has."""
     tables, plots = measurements_html(history, loaded), shift_plots_html(history, loaded)
     latest = history[-1]
-    field = latest.fields[latest.layer]
-    blocked = any(reports[latest.layer].cells_compared == 0 for reports in latest.reports.values())
-    larger = clear_canvas(field, latest.canvas, canvases) if blocked else None
+    blocked = [  # the models whose chosen layer has no cell clear of the border: a canvas on which each has
+        clear_canvas(latest.fields[variant][latest.layer], latest.canvas, latest.canvases)
+        for variant, reports in latest.reports.items()
+        if reports[latest.layer].cells_compared == 0
+    ]
+    larger = max(blocked) if blocked and None not in blocked else None
 
     def draw() -> None:
         st.toggle(
             "Measure during the drag too (slower updates)",
-            key=LIVE_KEY,
+            key=LIVE.name,
             help="Off: the measurements are redone whenever the object rests (release, arrow key, typed position). "
             "On: the chosen layer's numbers beside the maps and the shift plots follow every drag event as well.",
         )
@@ -245,7 +258,7 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
         "nothing about the move.</p>"
     )
     blocks = "".join(
-        f"<div><p><b>{escape(loaded[variant].title)}</b></p>{table_html(reports, latest)}</div>"
+        f"<div><p><b>{escape(loaded[variant].title)}</b></p>{table_html(variant, reports, latest)}</div>"
         for variant, reports in latest.reports.items()
         if variant in loaded
     )
@@ -253,7 +266,7 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
 
 
 def series_label(net: Network) -> str:
-    return f"{net.title} ({net.spec.label})"
+    return f"{net.title} ({net.label})"
 
 
 def shift_points(history: list[Measurements], loaded: dict[str, Network], axis: int) -> dict[str, list]:
@@ -298,7 +311,7 @@ def measurement_exports(history: list[Measurements], loaded: dict[str, Network])
             variant,
             layer,
             r.stride,
-            latest.fields[layer].size,
+            latest.fields[variant][layer].size,
             *r.expected_cells,
             *(r.measured_cells or ("", "")),
             r.equivariance_error,
@@ -374,23 +387,23 @@ HEADERS = [
 ]
 
 
-def table_html(reports: dict[str, LayerReport], latest: Measurements) -> str:
+def table_html(variant: str, reports: dict[str, LayerReport], latest: Measurements) -> str:
     """One row per probe layer, shallow to deep."""
     head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
     body = "".join(
-        "<tr>" + "".join(f"<td>{cell}</td>" for cell in row_cells(layer, report, latest)) + "</tr>"
+        "<tr>" + "".join(f"<td>{cell}</td>" for cell in row_cells(variant, layer, report, latest)) + "</tr>"
         for layer, report in reports.items()
     )
     return f'<table class="measurements"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def row_cells(layer: str, report: LayerReport, latest: Measurements) -> list[str]:
+def row_cells(variant: str, layer: str, report: LayerReport, latest: Measurements) -> list[str]:
     return [
         f"<code>{escape(layer)}</code>",
         str(report.stride),
         cells(report.expected_cells),
         cells(report.measured_cells),
-        equivariance_text(report, latest.fields[layer], latest.canvas),
+        equivariance_text(report, latest, variant, layer),
         similarity_text(report.flat),
         similarity_text(report.pooled),
     ]

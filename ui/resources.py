@@ -1,22 +1,18 @@
-"""Heavy things built once per process and shared, read-only, by every session."""
+"""Heavy things built once per process and shared, read-only, by every session; and the loading of a
+family's models for one script run."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import streamlit as st
 import torch
 from PIL import Image
 
-from models import Network, WeightsUnavailable, load_network, trace_all, weights_dir
-from models.geometry import imagenet_fields, small_cnn_fields
+from models import ModelUnavailable, Network, trace_all, weights_dir
+from models.families import Column, Family, LabModel, catalog
 from models.lab_experiments import LAB_CONFIG
-from models.teaching import TEACHING, load_teaching_network
-from models.training import ModelFileError
 from probes import (
-    ReceptiveField,
     ShiftReference,
     colour_range,
     most_active_channels,
@@ -25,7 +21,6 @@ from probes import (
 )
 from scene import OBJECTS, compose, load_object, make_background, to_tensor
 from scene.shapes import default_style, draw_shape
-from ui.families import families, lab_network
 from ui.figures import png_data_url
 from ui.settings import Settings
 from ui.uploads import is_upload, upload_sprite
@@ -40,42 +35,51 @@ def trace_architectures() -> None:
     trace_all()
 
 
-def network(name: str, variant: str) -> Network | str:
-    """The model, or a plain-words reason why it cannot be had (see _network). A lab model is
-    this session's own, so it is taken from the session, not from a shared cache."""
-    lab = st.session_state.get("lab_model")
-    if lab is not None and name == lab.name:
-        return lab_network(lab, variant)
-    return _network(name, variant, str(weights_dir()))
+def families(lab: LabModel | None) -> dict[str, Family]:
+    """This session's catalog of families (models.families.catalog), made once per script run."""
+    return catalog(weights_dir(), lab)
 
 
-def column_networks(model: str) -> dict[str, Network | str]:
-    """The models of the view's two columns, by variant in display order, or why one cannot be had."""
-    return {variant: network(model, variant) for variant in families()[model].columns}
+@dataclass(frozen=True)
+class Columns:
+    """A family's models as loaded for this run, by column key in display order: the networks, and the
+    plain-words reason for each that could not be loaded."""
+
+    loaded: dict[str, Network]
+    unavailable: dict[str, str]
 
 
-def loaded_only(networks: dict[str, Network | str]) -> dict[str, Network]:
-    """Those of `networks` that could be loaded."""
-    return {variant: net for variant, net in networks.items() if isinstance(net, Network)}
+def load_columns(family: Family) -> Columns:
+    """Load every column of the family: a shared model from the process's cache (loaded once for all
+    sessions, failures too, so that reruns do not retry a download), the session's own directly."""
+    loaded, unavailable = {}, {}
+    for column in family.columns:
+        net, reason = _shared(column.cache_key, column) if column.shared else _attempt(column)
+        if net is None:
+            unavailable[column.key] = reason
+        else:
+            loaded[column.key] = net
+    return Columns(loaded, unavailable)
 
 
-def forget_network(name: str, variant: str) -> None:
-    """Drop a cached model or failure, so that the next call tries again."""
-    _network.clear(name, variant, str(weights_dir()))
+def forget(column: Column) -> None:
+    """Drop a cached model or failure, so that the next load tries again."""
+    _shared.clear(column.cache_key, column)
+
+
+def _attempt(column: Column) -> tuple[Network | None, str]:
+    """(the column's network, "") or (None, why it cannot be had)."""
+    try:
+        return replace(column.load(), cache_key=column.cache_key), ""
+    except ModelUnavailable as exc:
+        return None, str(exc)
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=12)
-def _network(name: str, variant: str, weights_folder: str) -> Network | str:
-    """Cached per weights folder; failures are cached too, so reruns do not retry downloads.
-
-    Networks are only ever called, never changed, so sessions can share them.
-    """
-    try:
-        if name == TEACHING:
-            return load_teaching_network(variant)
-        return load_network(name, variant, weights_folder=Path(weights_folder))
-    except (WeightsUnavailable, ModelFileError) as exc:
-        return str(exc)
+def _shared(cache_key: str, _column: Column) -> tuple[Network | None, str]:
+    """_attempt, once per cache key for the whole process. Networks are only ever called, never changed,
+    so sessions can share them."""
+    return _attempt(_column)
 
 
 def sprite(name: str, size: int) -> Image.Image:
@@ -86,7 +90,7 @@ def sprite(name: str, size: int) -> Image.Image:
 
 @st.cache_resource(max_entries=32)
 def _library_sprite(name: str, size: int) -> Image.Image:
-    """A photo, or a teaching shape drawn as the teaching CNNs' test objects are."""
+    """A photo, or a shape drawn as the small CNNs' test objects are."""
     if name in OBJECTS:
         return load_object(name, size)
     return draw_shape(name, replace(default_style(LAB_CONFIG.canvas), size=size))
@@ -116,46 +120,56 @@ def scene_batch(settings: Settings, x: int, y: int) -> torch.Tensor:
     return to_tensor(image)[None]
 
 
-@st.cache_data(max_entries=64)
-def shown_channels(settings: Settings, variant: str) -> tuple[list[int], tuple[float, float]]:
+def shown_channels(net: Network, settings: Settings) -> tuple[list[int], tuple[float, float]]:
     """The channels to show and their shared colour range, fixed on the object at the centre.
 
     Fixing them on a reference image (not on each frame) keeps the same maps on screen, on the
     same scale, while the object moves: only then is a shift visible as a shift.
     """
+    return _shown_channels(net.cache_key, net, settings)
+
+
+@st.cache_data(max_entries=64)
+def _shown_channels(cache_key: str, _net: Network, settings: Settings) -> tuple[list[int], tuple[float, float]]:
     centre = settings.canvas // 2
-    fmap = outputs_at(settings.scene, variant, settings.object, centre, centre)[settings.layer][0]  # (C, H, W)
+    fmap = outputs_at(_net, settings.without_layer, settings.object, centre, centre)[settings.layer][0]  # (C, H, W)
     channels = most_active_channels(fmap, CHANNELS_SHOWN)
     return channels, colour_range(fmap, channels)
 
 
-@st.cache_resource(max_entries=32)
-def outputs_at(scene: Settings, variant: str, object_name: str, x: int, y: int) -> dict[str, torch.Tensor]:
+def outputs_at(net: Network, view: Settings, object_name: str, x: int, y: int) -> dict[str, torch.Tensor]:
     """One model's outputs for `object_name` at (x, y): the centred object that fixes the shown
     channels, and the reference and baseline scenes of the measurements (shared read-only).
-    Pass `settings.scene`, so that the layer shown is not part of the key."""
-    net = network(scene.model, variant)
-    assert isinstance(net, Network), "only called for a loaded network"
-    return net(scene_batch(replace(scene, object=object_name), x, y))
+    Pass `settings.without_layer`, so that the layer shown is not part of the key."""
+    return _outputs_at(net.cache_key, net, view, object_name, x, y)
 
 
 @st.cache_resource(max_entries=32)
-def empty_canvas_outputs(scene: Settings, variant: str) -> dict[str, torch.Tensor]:
+def _outputs_at(
+    cache_key: str, _net: Network, view: Settings, object_name: str, x: int, y: int
+) -> dict[str, torch.Tensor]:
+    return _net(scene_batch(replace(view, object=object_name), x, y))
+
+
+def empty_canvas_outputs(net: Network, view: Settings) -> dict[str, torch.Tensor]:
     """One model's outputs for the canvas with no object (shared read-only): what never moves with it."""
-    net = network(scene.model, variant)
-    assert isinstance(net, Network), "only called for a loaded network"
-    return net(to_tensor(background(scene.background, scene.canvas))[None])
+    return _empty_canvas_outputs(net.cache_key, net, view.background, view.canvas)
+
+
+@st.cache_resource(max_entries=32)
+def _empty_canvas_outputs(cache_key: str, _net: Network, background_name: str, canvas: int) -> dict[str, torch.Tensor]:
+    return _net(to_tensor(background(background_name, canvas))[None])
+
+
+def reference_spectrum(net: Network, view: Settings, object_name: str, x: int, y: int, layer: str) -> ShiftReference:
+    """The object's response at the reference position, prepared once for measuring every later move's
+    shift against it (shared read-only; see probes.shift_reference)."""
+    return _reference_spectrum(net.cache_key, net, view, object_name, x, y, layer)
 
 
 @st.cache_resource(max_entries=64)
-def reference_spectrum(scene: Settings, variant: str, object_name: str, x: int, y: int, layer: str) -> ShiftReference:
-    """The object's response at the reference position, prepared once for measuring every later move's
-    shift against it (shared read-only; see probes.shift_reference)."""
-    reference = outputs_at(scene, variant, object_name, x, y)[layer][0]  # (C, H, W)
-    return shift_reference(object_response(reference, empty_canvas_outputs(scene, variant)[layer][0]))
-
-
-def layer_fields(model: str) -> Mapping[str, ReceptiveField]:
-    """Each probe layer's receptive field and stride, measured once per architecture (models.geometry)."""
-    config = families()[model].small_cnn
-    return small_cnn_fields(config) if config else imagenet_fields(model)
+def _reference_spectrum(
+    cache_key: str, _net: Network, view: Settings, object_name: str, x: int, y: int, layer: str
+) -> ShiftReference:
+    reference = outputs_at(_net, view, object_name, x, y)[layer][0]  # (C, H, W)
+    return shift_reference(object_response(reference, empty_canvas_outputs(_net, view)[layer][0]))

@@ -17,16 +17,57 @@ from ui.export import csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
 from ui.notes import how_to_read
 from ui.panel import NOTHING, Panel
+from ui.runner import Work, run_all
 from ui.scroll import scroll_here
 from ui.settings import Settings
+from ui.state import (
+    CONSISTENCY_REQUEST,
+    RESULTS,
+    RESULTS_COMPUTED,
+    SCORE_MAP_CANVAS,
+    SCORE_MAP_REQUEST,
+    SCORE_MAP_STEP,
+    SWEEP_REQUEST,
+    TRACKED,
+    Key,
+    X,
+    Y,
+)
 
 GRID_STEPS = (32, 16, 8, 4)
 MAX_GRID_POINTS = 56 * 56  # at ~15 images/s, one model's map takes at most ~3.5 min of one core
 CONSISTENCY_PAIRS = 100
-REQUESTS = ("score_map_request", "sweep_request", "consistency_request")
 T = TypeVar("T")
 MAPS_KEPT = 8  # per session: enough to flip between steps and models without recomputing
-MIN_GRID_SIDE = 14  # the default grid step's positions along each side at least (16 on the teaching CNNs' 64 px)
+MIN_GRID_SIDE = 14  # the default grid step's positions along each side at least (16 on the small CNNs' 64 px)
+
+
+@dataclass(frozen=True)
+class ScoreMapRequest:
+    """*Compute score maps*, as asked for: in this view (the settings without the layer), every `step` px."""
+
+    view: Settings
+    step: int
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """*Sweep 1 px along x*, as asked for: in this view (the settings without the layer), at the object's height."""
+
+    view: Settings
+    y: int
+
+
+@dataclass(frozen=True)
+class ConsistencyRequest:
+    """*Shift consistency*, as asked for: in this view (the settings without the layer), around the object then."""
+
+    view: Settings
+    x: int
+    y: int
+
+
+REQUESTS = (SCORE_MAP_REQUEST, SWEEP_REQUEST, CONSISTENCY_REQUEST)
 
 
 def steps_for(canvas: int) -> tuple[int, ...]:
@@ -36,23 +77,28 @@ def steps_for(canvas: int) -> tuple[int, ...]:
 
 def cancel_requests() -> None:
     """Forget what the sidebar asked for, so that the stopped computations do not start again."""
-    for key in REQUESTS:
-        st.session_state[key] = None
+    for request in REQUESTS:
+        request.set(None)
+
+
+def request_in(key: Key[T | None], view: Settings) -> T | None:
+    """What the sidebar asked for under `key`, if it was asked for this view (the settings without the layer):
+    a request made for another view is not shown."""
+    request = key.get()
+    return request if request is not None and request.view == view else None
 
 
 @dataclass(frozen=True)
 class Job(Generic[T]):
-    """One model's share of what the sidebar asked for: its key among the session's results, how
-    to compute it given a progress callback, and the progress bar's label."""
+    """One model's share of what the sidebar asked for: its key among the session's results, and the work."""
 
     key: tuple
-    compute: Callable[[Callable[[float], None]], T]
-    label: str
+    work: Work[T]
 
 
 def ready(job: Job[T]) -> T | None:
     """The job's result if it was computed in this session (by compute_requests), else None."""
-    return st.session_state.score_maps.get(job.key)
+    return RESULTS.get().get(job.key)
 
 
 def results_of(jobs: dict[str, Job[T]]) -> dict[str, T]:
@@ -60,57 +106,38 @@ def results_of(jobs: dict[str, Job[T]]) -> dict[str, T]:
     return {variant: result for variant, job in jobs.items() if (result := ready(job)) is not None}
 
 
-def compute(job: Job[T], slot: DeltaGenerator) -> None:
-    """Compute the job with a progress bar and a Stop button in `slot`, and keep the result in this session
-    (a progress bar cannot be drawn from inside st.cache_*, so results are not shared between sessions).
-    A click on Stop, or on anything outside the live view, interrupts the run at its next progress
-    update; Stop also withdraws the requests."""
-    results = st.session_state.score_maps
-    with slot.container():
-        bar = st.progress(0.0, job.label)
-        st.button("Stop", key=f"stop_{len(results)}", icon=":material/stop:", on_click=cancel_requests)
-    results[job.key] = job.compute(lambda fraction: bar.progress(fraction, job.label))
-    slot.empty()
-    for old in list(results)[:-MAPS_KEPT]:
-        del results[old]
-
-
-def compute_requests(settings: Settings, slot: DeltaGenerator) -> bool:
+def compute_requests(settings: Settings, loaded: dict[str, Network], slot: DeltaGenerator) -> bool:
     """Compute what the sidebar asked for and is not ready yet, showing progress in `slot` (under the
     sidebar's buttons); whether anything was computed. Called after the live view is drawn, so the scene,
     maps and class bars stay on screen meanwhile, and outside its fragment: a click inside a fragment
     never interrupts a run (Streamlit lets it finish), so only from out here can Stop stop it."""
-    scene = settings.scene
-    loaded = resources.loaded_only(resources.column_networks(settings.model))
+    view = settings.without_layer
     jobs = [
         job
-        for family in (score_map_jobs(scene, loaded), sweep_jobs(scene, loaded), consistency_jobs(scene, loaded))
-        for job in family.values()
+        for kind in (score_map_jobs(view, loaded), sweep_jobs(view, loaded), consistency_jobs(view, loaded))
+        for job in kind.values()
         if ready(job) is None
     ]
-    for job in jobs:
-        compute(job, slot)
-    if jobs:
-        st.session_state.results_computed += 1  # the results panel scrolls into view once for them
-    return bool(jobs)
-
-
-def request_for(key: str, scene: Settings) -> tuple | None:
-    """What the sidebar asked for under `key` (a tuple after the scene), if it was asked for this
-    scene; a request made for another scene is not shown."""
-    request = st.session_state[key]
-    return request[1:] if request is not None and request[0] == scene else None
+    if not jobs:
+        return False
+    results = RESULTS.get()
+    for job, result in zip(jobs, run_all([job.work for job in jobs], slot, on_stop=cancel_requests), strict=True):
+        results[job.key] = result
+    for old in list(results)[:-MAPS_KEPT]:
+        del results[old]
+    RESULTS_COMPUTED.set(RESULTS_COMPUTED.get() + 1)  # the results panel scrolls into view once for them
+    return True
 
 
 def tracked_networks(loaded: dict[str, Network]) -> list[tuple[str, Network, int]]:
     """(variant, network, the class it tracks along the path) for each loaded model that tracks one."""
-    tracked = st.session_state.tracked
+    tracked = TRACKED.get()
     return [(variant, net, tracked[variant]) for variant, net in loaded.items() if variant in tracked]
 
 
-def logits_and_scene(scene: Settings, net: Network) -> tuple[Callable, Callable]:
+def logits_and_scene(view: Settings, net: Network) -> tuple[Callable, Callable]:
     """The two functions the probes need: images -> logits, and (x, y) -> the scene image."""
-    return (lambda images: net(images)["logits"]), (lambda x, y: resources.scene_batch(scene, x, y)[0])
+    return (lambda images: net(images)["logits"]), (lambda x, y: resources.scene_batch(view, x, y)[0])
 
 
 def default_step(steps: tuple[int, ...], canvas: int) -> int:
@@ -124,25 +151,25 @@ def score_map_controls(settings: Settings) -> DeltaGenerator:
     with st.sidebar:
         st.header("Score maps")
         steps = steps_for(settings.canvas)
-        if st.session_state.get("score_map_canvas") != settings.canvas:  # each canvas starts at its own default
-            st.session_state.score_map_canvas = settings.canvas
-            st.session_state.score_map_step = default_step(steps, settings.canvas)
+        if SCORE_MAP_CANVAS.get() != settings.canvas:  # each canvas starts at its own default
+            SCORE_MAP_CANVAS.set(settings.canvas)
+            SCORE_MAP_STEP.set(default_step(steps, settings.canvas))
         step = st.selectbox(
             "Grid step (pixels)",
             steps,
-            key="score_map_step",
+            key=SCORE_MAP_STEP.name,
             help="Smaller steps show finer detail (aliasing!) but take longer: 4 px on the 224 px canvas means "
             f"56 × 56 positions. Steps that would need more than {MAX_GRID_POINTS} positions are not offered.",
         )
         if st.button("Compute score maps", key="compute_score_maps", width="stretch"):
-            st.session_state.score_map_request = (settings.scene, step)
+            SCORE_MAP_REQUEST.set(ScoreMapRequest(settings.without_layer, step))
         if st.button(
             "Sweep 1 px along x",
             key="compute_sweep",
             width="stretch",
             help="The object at every x, one pixel apart, at its current height: how jagged is the score?",
         ):
-            st.session_state.sweep_request = (settings.scene, st.session_state.y)
+            SWEEP_REQUEST.set(SweepRequest(settings.without_layer, Y.get()))
         if st.button(
             f"Shift consistency ({CONSISTENCY_PAIRS} pairs)",
             key="compute_consistency",
@@ -150,22 +177,24 @@ def score_map_controls(settings: Settings) -> DeltaGenerator:
             help="Zhang (2019): place the object at two random positions up to 31 px apart around where it is "
             "now; how often do both get the same top-1 class?",
         ):
-            st.session_state.consistency_request = (settings.scene, st.session_state.x, st.session_state.y)
+            CONSISTENCY_REQUEST.set(ConsistencyRequest(settings.without_layer, X.get(), Y.get()))
         return st.empty()
 
 
-def score_map_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[ScoreMap]]:
+def score_map_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[ScoreMap]]:
     """Each model's score map, if the sidebar asked for one in this scene."""
-    if (request := request_for("score_map_request", scene)) is None:
+    if (request := request_in(SCORE_MAP_REQUEST, view)) is None:
         return {}
-    (step,) = request
+    positions = grid_positions(view.canvas, request.step)
     return {
         variant: Job(
-            (scene, variant, index, step),
-            lambda progress, net=net, index=index: score_map(
-                *logits_and_scene(scene, net), grid_positions(scene.canvas, step), index, progress=progress
+            ("score map", net.cache_key, request, index),
+            Work(
+                f"Computing the {net.title} map…",
+                lambda progress, net=net, index=index: score_map(
+                    *logits_and_scene(view, net), positions, index, progress=progress
+                ),
             ),
-            f"Computing the {net.title} map…",
         )
         for variant, net, index in tracked_networks(loaded)
     }
@@ -173,10 +202,10 @@ def score_map_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job
 
 def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Panel:
     """The maps asked for in the sidebar, for the current scene, with the object's position marked."""
-    if not (results := results_of(score_map_jobs(settings.scene, loaded))):
+    if not (results := results_of(score_map_jobs(settings.without_layer, loaded))):
         return NOTHING
-    (step,) = request_for("score_map_request", settings.scene)
-    tracked = st.session_state.tracked
+    step = SCORE_MAP_REQUEST.get().step
+    tracked = TRACKED.get()
     maps, images, captions = {}, [], []
     for variant, scores in results.items():
         net = loaded[variant]
@@ -216,19 +245,20 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
     )
 
 
-def sweep_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
+def sweep_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
     """Each model's 1-pixel sweep, if the sidebar asked for one in this scene."""
-    if (request := request_for("sweep_request", scene)) is None:
+    if (request := request_in(SWEEP_REQUEST, view)) is None:
         return {}
-    (y,) = request
-    points = [(x, y) for x in range(scene.canvas)]
+    points = [(x, request.y) for x in range(view.canvas)]
     return {
         variant: Job(
-            ("sweep", scene, variant, index, y),
-            lambda progress, net=net, index=index: scores_at(
-                *logits_and_scene(scene, net), points, index, progress=progress
+            ("sweep", net.cache_key, request, index),
+            Work(
+                f"Sweeping with the {net.title} model…",
+                lambda progress, net=net, index=index: scores_at(
+                    *logits_and_scene(view, net), points, index, progress=progress
+                ),
             ),
-            f"Sweeping with the {net.title} model…",
         )
         for variant, net, index in tracked_networks(loaded)
     }
@@ -237,10 +267,10 @@ def sweep_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tup
 def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     """The 1-pixel sweep asked for in the sidebar, at the object's height when asked: each model's
     first-class probability with the object at every x."""
-    if not (results := results_of(sweep_jobs(settings.scene, loaded))):
+    if not (results := results_of(sweep_jobs(settings.without_layer, loaded))):
         return NOTHING
-    (y,) = request_for("sweep_request", settings.scene)
-    tracked = st.session_state.tracked
+    y = SWEEP_REQUEST.get().y
+    tracked = TRACKED.get()
     points = [(x, y) for x in range(settings.canvas)]
     traces, flips, top1s = {}, [], {}
     for variant, (probability, top1) in results.items():
@@ -273,16 +303,19 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     )
 
 
-def consistency_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
+def consistency_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
     """Each model's top-1 classes over the random pairs, if the sidebar asked for shift consistency in this scene."""
-    if (centre := request_for("consistency_request", scene)) is None:
+    if (request := request_in(CONSISTENCY_REQUEST, view)) is None:
         return {}
-    points = [position for pair in random_shift_pairs(centre, CONSISTENCY_PAIRS) for position in pair]
-    return {  # points: first, second, first, second, ...
+    pairs = random_shift_pairs((request.x, request.y), CONSISTENCY_PAIRS)
+    points = [position for pair in pairs for position in pair]  # first, second, first, second, ...
+    return {
         variant: Job(
-            ("consistency", scene, variant, centre),
-            lambda progress, net=net: scores_at(*logits_and_scene(scene, net), points, 0, progress=progress),
-            f"Shifting with the {net.title} model…",
+            ("consistency", net.cache_key, request),
+            Work(
+                f"Shifting with the {net.title} model…",
+                lambda progress, net=net: scores_at(*logits_and_scene(view, net), points, 0, progress=progress),
+            ),
         )
         for variant, net in loaded.items()
     }
@@ -290,9 +323,10 @@ def consistency_jobs(scene: Settings, loaded: dict[str, Network]) -> dict[str, J
 
 def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     """Zhang's shift consistency around the position where it was asked for, per model."""
-    if not (results := results_of(consistency_jobs(settings.scene, loaded))):
+    if not (results := results_of(consistency_jobs(settings.without_layer, loaded))):
         return NOTHING
-    centre = request_for("consistency_request", settings.scene)
+    request = CONSISTENCY_REQUEST.get()
+    centre = request.x, request.y
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
     agreement, top1s = [], {}
     for variant, (_, top1) in results.items():
@@ -341,7 +375,7 @@ def results_panel(settings: Settings, loaded: dict[str, Network], position: tupl
         return NOTHING
 
     def draw() -> None:
-        scroll_here(key="results_scroll", token=st.session_state.results_computed)
+        scroll_here(key="results_scroll", token=RESULTS_COMPUTED.get())
         for panel in panels:
             panel.draw()
 

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import streamlit as st
 
-from models.lab_experiments import NEW_CLASSES
-from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS
-from scene.shapes import default_style
-from ui.families import LAB_PREFIX, families
+from models.families import Family
+from ui.state import BACKGROUND, CANVAS, KEYS, MODEL, OBJECT_SIZE, Key, get_layer, layer_key, set_layer
 from ui.uploads import object_choices, upload_ui
 
-OBJECT_SIZES = tuple(range(32, 161, 8))
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything about the view except the object's position."""
 
-    model: str
+    model: str  # the family's name
     layer: str
     object: str
     object_size: int
@@ -27,59 +27,66 @@ class Settings:
     canvas: int
 
     @property
-    def scene(self) -> Settings:
+    def without_layer(self) -> Settings:
         """These settings without the layer shown: the key of anything computed from the model's
         outputs as a whole (reference outputs, score maps), so choosing a layer recomputes none of it."""
         return replace(self, layer="")
 
 
-def objects_for(model: str) -> tuple[str, ...]:
-    """What can be dragged in front of this model: photos for ImageNet models, shapes for small CNNs."""
-    return NEW_CLASSES if families()[model].small_cnn else OBJECTS
-
-
-def settings_ui() -> Settings:
-    """Draw the sidebar and return the current choices (a link's were adopted before: ui.links)."""
-    choices = families()
-    if (chosen := st.session_state.get("model")) not in choices and chosen is not None:
-        # A lab model replaced by a newer one (models are named anew): show the newer one.
-        newer = [name for name in choices if name.startswith(LAB_PREFIX)] if chosen.startswith(LAB_PREFIX) else []
-        st.session_state.model = (newer or list(choices))[0]
+def settings_ui(catalog: dict[str, Family]) -> tuple[Settings, Family]:
+    """Draw the sidebar and return the current choices and their family (a link's were adopted before:
+    ui.links). A choice the family does not offer (a model since replaced, a layer of another model, a
+    canvas a small CNN cannot take) falls back to the family's own."""
+    if MODEL.get() not in catalog:
+        MODEL.set(next(iter(catalog)))
     with st.sidebar:
         st.header("Model")
         model = st.selectbox(
             "Architecture",
-            list(choices),
-            format_func=lambda name: choices[name].label,
-            key="model",
+            list(catalog),
+            format_func=lambda name: catalog[name].label,
+            key=MODEL.name,
             help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
-            "architecture with random weights). The teaching CNN is shown as trained in the CNN lab's experiment; "
-            "a model you train in the CNN lab appears here too.",
+            "architecture with random weights). The small CNNs are shown as the CNN lab trained them; a model you "
+            "train in the CNN lab appears here too.",
         )
-        family = choices[model]
-        st.session_state.setdefault(f"layer_{model}", family.layers[len(family.layers) // 2])  # unless a link chose
+        family = catalog[model]
+        if get_layer(model) not in family.layers:
+            set_layer(model, family.default_layer)
         layer = st.selectbox(
             "Layer for the feature maps",
             family.layers,
-            key=f"layer_{model}",
+            key=layer_key(model),
             help="Early layers are near the pixels; later ones see more of the image, more coarsely.",
         )
         st.header("Scene")
-        if family.small_cnn:  # the scene small CNNs are trained on: shapes on black
-            obj = st.selectbox("Shape", NEW_CLASSES, key="shape")
-            canvas = family.small_cnn.canvas
-            st.caption(f"On black, {canvas} × {canvas} px: the small CNNs' training scene.")
-            return Settings(model, layer, obj, default_style(canvas).size, "black", canvas)
-        objects = object_choices()
-        obj = st.selectbox("Object", list(objects), format_func=objects.get, key="object")
-        upload_ui()
-        background = st.selectbox("Background", BACKGROUNDS, key="background")
-        canvas = st.selectbox(
+        choices = family.scene
+        chosen_object: Key[str] = KEYS[choices.object_key]
+        objects = object_choices(choices.objects, uploads=choices.uploads)
+        if chosen_object.get() not in objects:
+            chosen_object.set(choices.objects[0])
+        obj = st.selectbox(choices.object_label, list(objects), format_func=objects.get, key=chosen_object.name)
+        if choices.uploads:
+            upload_ui()
+        background = choice("Background", choices.backgrounds, BACKGROUND)
+        canvas = choice(
             "Canvas size (pixels)",
-            CANVAS_SIZES,
-            key="canvas",
+            choices.canvases,
+            CANVAS,
             help="224 is what the ImageNet models were trained on; larger canvases leave more room to move.",
         )
-        st.session_state.setdefault("object_size", 96)
-        object_size = st.select_slider("Object size (pixels)", OBJECT_SIZES, key="object_size")
-    return Settings(model, layer, obj, object_size, background, canvas)
+        object_size = choice("Object size (pixels)", choices.object_sizes, OBJECT_SIZE, slider=True)
+        if len(choices.backgrounds) == len(choices.canvases) == 1:
+            st.caption(f"On {background}, {canvas} × {canvas} px: the scene these models were trained on.")
+    return Settings(model, layer, obj, object_size, background, canvas), family
+
+
+def choice(label: str, options: Sequence[T], key: Key[T], slider: bool = False, help: str | None = None) -> T:
+    """The user's pick among `options`, kept under `key`; with one option there is nothing to pick and no
+    widget, and the key keeps what was picked for families that offer more."""
+    if len(options) == 1:
+        return options[0]
+    if key.get() not in options:
+        key.set(options[0])
+    widget = st.select_slider if slider else st.selectbox
+    return widget(label, options, key=key.name, help=help)

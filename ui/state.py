@@ -1,33 +1,147 @@
-"""Per-session state: the object's position and the dragged path. Lives only in st.session_state."""
+"""Every key the app keeps in st.session_state, declared once here with its type and default.
+
+Per-session state lives only in st.session_state, so sessions never share it. Other modules read and
+write it through these keys (`PATH.get()`, `PATH.set([])`) and name their widgets by them
+(`key=MODEL.name`): this module is the whole list. `init_state` gives every key its default once per
+session. Buttons are left out: they hold nothing between runs, so their keys only tell them apart.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import streamlit as st
 import torch
 
+from models.lab_experiments import LAB_DEFAULTS, POOLING_SEEDS
 from probes import class_probability
-from scene import clamp_position
-from ui.settings import Settings
+from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS, clamp_position
 
+if TYPE_CHECKING:  # types of stored values only: these modules import this one
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    from models.families import LabModel
+    from ui.lab_view import PoolingRun
+    from ui.measurements import Measurements
+    from ui.score_map_view import ConsistencyRequest, ScoreMapRequest, SweepRequest
+    from ui.settings import Settings
+
+T = TypeVar("T")
+_NO_DEFAULT: Callable[[], Any] = lambda: None  # noqa: E731 -- the value a widget-only key reads before its widget
+KEYS: dict[str, Key] = {}
+
+
+@dataclass(frozen=True)
+class Key(Generic[T]):
+    """One session-state entry: its name, and a function that makes its default (a new value per session).
+    widget_only: set by its widget alone (an uploader, the drag canvas); Streamlit refuses other writes, so
+    init_state leaves it unset."""
+
+    name: str
+    default: Callable[[], T] = _NO_DEFAULT
+    widget_only: bool = False
+
+    def __post_init__(self) -> None:
+        KEYS[self.name] = self
+
+    def get(self) -> T:
+        """The value, or the default where there is none yet: Streamlit drops a widget's key in a run that does
+        not draw the widget (a canvas choice, say, while a small CNN with one canvas is shown)."""
+        return st.session_state[self.name] if self.name in st.session_state else self.default()
+
+    def set(self, value: T) -> None:
+        st.session_state[self.name] = value
+
+
+def layer_key(family: str) -> str:
+    """The session key of the layer chosen for one family: each family remembers its own."""
+    return f"layer_{family}"
+
+
+def get_layer(family: str) -> str | None:
+    return st.session_state.get(layer_key(family))
+
+
+def set_layer(family: str, layer: str) -> None:
+    st.session_state[layer_key(family)] = layer
+
+
+# The drag view: where the object is, and what the browser last sent.
 CANVAS_KEY = "drag_canvas"
-MAX_PATH_POINTS = 2000
+BROWSER: Key[dict | None] = Key(CANVAS_KEY, widget_only=True)  # the drag canvas's {"pos": {x, y, seq, dragging}}
+ACK: Key[int] = Key("ack", int)  # the sequence number of the last browser position used
+X: Key[int] = Key("x", lambda: CANVAS_SIZES[0] // 2)  # the object's centre (also the number inputs)
+Y: Key[int] = Key("y", lambda: CANVAS_SIZES[0] // 2)
+POSITION_CANVAS: Key[int | None] = Key("position_canvas")  # the canvas size x and y were set for
+PAGE_RUN: Key[bool] = Key("page_run", bool)  # set by a run of the whole page, taken by the live view in it
+
+# The path dragged since the reference position, and what was measured along it.
+PATH: Key[list[dict]] = Key("path", list)  # [{"x", "y", variant: probability of its tracked class}]
+TRACKED: Key[dict[str, int]] = Key("tracked", dict)  # variant -> the class its path follows
+PATH_SCENE: Key[Settings | None] = Key("path_scene")  # the settings (without the layer) the path belongs to
+MEASURED: Key[list[Measurements]] = Key("measured", list)  # since the reference, oldest first
+LIVE: Key[bool] = Key("live_measurements", bool)  # toggle: measure the chosen layer during a drag too
+
+# The sidebar's choices (widgets).
+LARGE_TEXT: Key[bool] = Key("large_text", bool)
+LESSON: Key[str] = Key("lesson", lambda: "free")
+NOTICE: Key[bool] = Key("lesson_notice", bool)  # the lesson's *What to notice* is open
+LINK_OPENED: Key[bool] = Key("link_opened", bool)  # the session's link was read
+MODEL: Key[str | None] = Key("model")  # a family's name; None: the catalog's first
+OBJECT: Key[str] = Key("object", lambda: OBJECTS[0])  # the photo object (a library name or an upload's)
+SHAPE: Key[str | None] = Key("shape")  # the drawn shape in front of the small CNNs; None: the first
+BACKGROUND: Key[str] = Key("background", lambda: BACKGROUNDS[0])
+CANVAS: Key[int] = Key("canvas", lambda: CANVAS_SIZES[0])
+OBJECT_SIZE: Key[int] = Key("object_size", lambda: 96)
+UPLOADS: Key[dict[str, tuple[str, bytes]]] = Key("uploads", dict)  # object name -> (file name, PNG), oldest first
+OBJECT_UPLOAD: Key[UploadedFile | None] = Key("object_upload", widget_only=True)
+OBJECT_UPLOAD_ERROR: Key[str | None] = Key("object_upload_error")  # why the last upload was refused
+
+# Results asked for in the sidebar, computed outside the live view.
+SCORE_MAP_STEP: Key[int | None] = Key("score_map_step")
+SCORE_MAP_CANVAS: Key[int | None] = Key("score_map_canvas")  # the canvas the step was chosen for
+SCORE_MAP_REQUEST: Key[ScoreMapRequest | None] = Key("score_map_request")
+SWEEP_REQUEST: Key[SweepRequest | None] = Key("sweep_request")
+CONSISTENCY_REQUEST: Key[ConsistencyRequest | None] = Key("consistency_request")
+RESULTS: Key[dict[tuple, object]] = Key("score_maps", dict)  # computed results by their inputs, newest last
+RESULTS_COMPUTED: Key[int] = Key("results_computed", int)  # how many times new ones arrived: the scroll token
+
+# The CNN lab.
+LAB_MODEL: Key[LabModel | None] = Key("lab_model")  # the session's trained or loaded model
+LAB_EXPERIMENT: Key[dict] = Key("lab_experiment", dict)  # the presets as trained in this session, by name
+LAB_POOLING: Key[PoolingRun | None] = Key("lab_pooling")  # the pooling comparison trained in this session
+LAB_POOLING_SEED: Key[int] = Key("lab_pooling_seed", lambda: POOLING_SEEDS[0])
+LAB_UPLOAD: Key[UploadedFile | None] = Key("lab_upload", widget_only=True)
+LAB_UPLOAD_ERROR: Key[str | None] = Key("lab_upload_error")
+_lab = LAB_DEFAULTS
+LAB_DEPTH: Key[int] = Key("lab_depth", lambda: _lab.config.depth)
+LAB_WIDTH: Key[int] = Key("lab_width", lambda: _lab.config.width)
+LAB_DOWNSAMPLE: Key[str] = Key("lab_downsample", lambda: _lab.config.downsample)
+LAB_BLUR: Key[int] = Key("lab_blur", lambda: _lab.config.blur_size)
+LAB_PADDING: Key[str] = Key("lab_padding", lambda: _lab.config.padding)
+LAB_HEAD: Key[str] = Key("lab_head", lambda: _lab.config.head)
+LAB_CANVAS: Key[int] = Key("lab_canvas", lambda: _lab.config.canvas)
+LAB_REGION: Key[str] = Key("lab_region", lambda: _lab.region)
+LAB_PER_CLASS: Key[int] = Key("lab_per_class", lambda: _lab.per_class)
+LAB_EPOCHS: Key[int] = Key("lab_epochs", lambda: _lab.epochs)
+LAB_SEED: Key[int] = Key("lab_seed", lambda: _lab.seed)
 
 
-def init_state(canvas: int) -> None:
-    """Set every session key this app uses, once per session; a new canvas size starts at its centre."""
-    if st.session_state.get("position_canvas") != canvas:
-        st.session_state.position_canvas = canvas
-        st.session_state.x = st.session_state.y = canvas // 2
-    st.session_state.setdefault("ack", 0)  # sequence number of the last browser position used
-    st.session_state.setdefault("path", [])  # [{"x", "y", variant: probability of its tracked class}]
-    st.session_state.setdefault("tracked", {})  # variant -> class index whose probability the path follows
-    st.session_state.setdefault("path_scene", None)
-    st.session_state.setdefault("measured", [])  # ui.measurements.Measurements at each rest since the reference
-    st.session_state.setdefault("score_map_request", None)  # (scene, grid step) asked for in the sidebar
-    st.session_state.setdefault("sweep_request", None)  # (scene, y) of the 1-pixel sweep asked for
-    st.session_state.setdefault("consistency_request", None)  # (scene, x, y) of the shift consistency asked for
-    st.session_state.setdefault("score_maps", {})  # computed score maps and sweeps by their inputs, newest last
-    st.session_state.setdefault("results_computed", 0)  # how many times new results were computed: the scroll token
+def init_state() -> None:
+    """Give every key its default, once per session (a key that holds a value keeps it)."""
+    for key in KEYS.values():
+        if not key.widget_only and key.name not in st.session_state:
+            st.session_state[key.name] = key.default()
+
+
+def start_on_canvas(canvas: int) -> None:
+    """A new canvas size starts with the object at its centre."""
+    if POSITION_CANVAS.get() != canvas:
+        POSITION_CANVAS.set(canvas)
+        X.set(canvas // 2)
+        Y.set(canvas // 2)
 
 
 def take_browser_position(canvas: int) -> tuple[int, int, bool]:
@@ -37,19 +151,25 @@ def take_browser_position(canvas: int) -> tuple[int, int, bool]:
     Sent positions carry a sequence number; one already used (same seq as `ack`) is ignored, so
     coordinates typed in afterwards are not overwritten by an old drag.
     """
-    pos = (st.session_state.get(CANVAS_KEY) or {}).get("pos")
-    if pos and pos["seq"] != st.session_state.ack:
-        st.session_state.x, st.session_state.y = pos["x"], pos["y"]
-        st.session_state.ack = pos["seq"]
-    st.session_state.x, st.session_state.y = clamp_position(st.session_state.x, st.session_state.y, canvas)
-    return st.session_state.x, st.session_state.y, bool(pos and pos["dragging"])
+    pos = (BROWSER.get() or {}).get("pos")
+    if pos and pos["seq"] != ACK.get():
+        X.set(pos["x"])
+        Y.set(pos["y"])
+        ACK.set(pos["seq"])
+    x, y = clamp_position(X.get(), Y.get(), canvas)
+    X.set(x)
+    Y.set(y)
+    return x, y, bool(pos and pos["dragging"])
 
 
 def reset_path() -> None:
     """Start a new path at the next position: it becomes the measurements' reference."""
-    st.session_state.path = []
-    st.session_state.tracked = {}
-    st.session_state.measured = []
+    PATH.set([])
+    TRACKED.set({})
+    MEASURED.set([])
+
+
+MAX_PATH_POINTS = 2000
 
 
 def record_path(settings: Settings, x: int, y: int, logits: dict[str, torch.Tensor]) -> None:
@@ -58,13 +178,13 @@ def record_path(settings: Settings, x: int, y: int, logits: dict[str, torch.Tens
     Each model tracks the class it ranked first where the path began. A new scene starts a new
     path; changing only the layer keeps it.
     """
-    if st.session_state.path_scene != settings.scene:
-        st.session_state.path_scene = settings.scene
+    if PATH_SCENE.get() != settings.without_layer:
+        PATH_SCENE.set(settings.without_layer)
         reset_path()
-    tracked = st.session_state.tracked
+    tracked = TRACKED.get()
     for variant, variant_logits in logits.items():
         tracked.setdefault(variant, int(variant_logits.argmax()))
-    path = st.session_state.path
+    path = PATH.get()
     if path and (path[-1]["x"], path[-1]["y"]) == (x, y):
         return
     path.append({"x": x, "y": y} | {v: class_probability(lg, tracked[v]) for v, lg in logits.items()})

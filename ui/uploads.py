@@ -13,8 +13,8 @@ import logging
 import streamlit as st
 from PIL import Image
 
-from scene import OBJECTS
 from scene.upload import MAX_UPLOAD_BYTES, UnreadableImage, read_object
+from ui.state import OBJECT, OBJECT_UPLOAD, OBJECT_UPLOAD_ERROR, UPLOADS
 
 logger = logging.getLogger(__name__)
 
@@ -25,19 +25,19 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif"]
 
 def uploaded_objects() -> dict[str, tuple[str, bytes]]:
     """This session's uploads, oldest first: object name -> (the file's name, the checked image as PNG)."""
-    return st.session_state.setdefault("uploads", {})
+    return UPLOADS.get()
 
 
 def is_upload(name: str) -> bool:
     return name.startswith(UPLOAD_PREFIX)
 
 
-def object_choices() -> dict[str, str]:
-    """Every object of this session, name -> how it is listed: the library's objects by name, then
-    the uploads by their file's name."""
-    return {name: name for name in OBJECTS} | {
-        name: f"{file} (yours)" for name, (file, _) in uploaded_objects().items()
-    }
+def object_choices(objects: tuple[str, ...], uploads: bool) -> dict[str, str]:
+    """Every object that can be chosen, name -> how it is listed: `objects` by name, then, if `uploads`,
+    this session's uploads by their file's name."""
+    return {name: name for name in objects} | (
+        {name: f"{file} (yours)" for name, (file, _) in uploaded_objects().items()} if uploads else {}
+    )
 
 
 def upload_ui() -> None:
@@ -45,27 +45,27 @@ def upload_ui() -> None:
     st.file_uploader(
         "…or drag in your own (PNG, JPEG, WebP, GIF)",
         type=UPLOAD_TYPES,
-        key="object_upload",
+        key=OBJECT_UPLOAD.name,
         on_change=take_upload,
         max_upload_size=MAX_UPLOAD_BYTES // 2**20,
         help="A photo or drawing of one object. Transparent parts stay transparent; it is made square by "
         "padding. It stays in your session only.",
     )
-    if error := st.session_state.get("object_upload_error"):
+    if error := OBJECT_UPLOAD_ERROR.get():
         st.error(error, icon=":material/error:")
 
 
 def take_upload() -> None:
     """When a file arrives: if it is a readable image, make it the object; otherwise keep the
     object and say what was wrong with the file."""
-    upload = st.session_state.object_upload
+    upload = OBJECT_UPLOAD.get()
     if upload is None:  # the file was removed from the uploader: the object stays
         return
     try:
         image = read_object(upload.getvalue())
     except UnreadableImage as error:  # the student reads what was wrong; the log also gets Pillow's own words
         logger.warning("Refused the upload %r (%d bytes): %s", upload.name, upload.size, error, exc_info=True)
-        st.session_state.object_upload_error = f"“{upload.name}” was not used, and your object is unchanged. {error}"
+        OBJECT_UPLOAD_ERROR.set(f"“{upload.name}” was not used, and your object is unchanged. {error}")
         return
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -76,8 +76,8 @@ def take_upload() -> None:
     uploads[name] = (upload.name, png)
     while len(uploads) > UPLOADS_KEPT:
         del uploads[next(iter(uploads))]
-    st.session_state.object = name
-    st.session_state.object_upload_error = None
+    OBJECT.set(name)
+    OBJECT_UPLOAD_ERROR.set(None)
 
 
 def upload_sprite(name: str, size: int) -> Image.Image:

@@ -1,0 +1,258 @@
+"""The drag view's kinds of model, each described completely by one value: a `Family`.
+
+A family says everything the view needs about a kind of model: its label, its columns (each a
+variant with its title and how it loads), the layers whose maps can be shown, the scene its models
+look at, each layer's stride and receptive field, whether a link may name it, and the sentence that
+says what its columns compare. Nothing else in the app asks what kind a model is: a new kind is one
+constructor here and one entry in `catalog`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from uuid import uuid4
+
+from models.geometry import imagenet_fields, small_cnn_fields
+from models.lab_experiments import (
+    CIRCULAR_MODELS,
+    LAB_CONFIG,
+    NEW_CLASSES,
+    ShiftConsistency,
+    load_teaching_model,
+)
+from models.network import VARIANT_TITLES, Network, load_network
+from models.registry import REGISTRY, ModelSpec
+from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn, probe_layers
+from models.small_network import small_cnn_network
+from models.training import Progress
+from models.weights import offline_weights
+from probes import ReceptiveField
+from probes.accuracy_map import AccuracyMap
+from scene import BACKGROUNDS, CANVAS_SIZES, OBJECT_SIZES, OBJECTS
+from scene.shapes import default_style
+
+
+@dataclass(frozen=True)
+class Column:
+    """One model of a family, shown in a column of its own."""
+
+    key: str  # the variant, e.g. "pretrained": names the column's files in a download
+    title: str  # the column's heading
+    load: Callable[[], Network]  # raises models.ModelUnavailable, saying why in plain words
+    cache_key: str  # unique to this model: what is computed from it may be cached under this key
+    fields: Callable[[], Mapping[str, ReceptiveField]]  # each probe layer's receptive field and stride, measured once
+    shared: bool = True  # one loaded copy serves every session; False: the session's own model, quick to wrap
+
+
+@dataclass(frozen=True)
+class SceneChoices:
+    """What the models of a family look at: the choices a student has, with their defaults first."""
+
+    objects: tuple[str, ...]
+    backgrounds: tuple[str, ...]
+    canvases: tuple[int, ...]
+    object_sizes: tuple[int, ...]
+    object_label: str  # what the sidebar calls the object: "Object", "Shape"
+    object_key: str  # the session key of the chosen object: families that show the same objects share it
+    uploads: bool  # whether a student may drag a picture of their own
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of model in the drag view, by everything the view needs to know about it."""
+
+    name: str  # its key in the catalog and in links
+    label: str  # in the Architecture list
+    columns: tuple[Column, ...]  # in display order
+    layers: tuple[str, ...]  # the probe layers, shallow -> deep
+    scene: SceneChoices
+    intro: str  # the end of the page's first sentence: what the columns compare
+    linkable: bool = True  # a link may name it (a session's own model cannot be opened elsewhere)
+
+    @property
+    def default_layer(self) -> str:
+        return self.layers[len(self.layers) // 2]
+
+
+PHOTOS = SceneChoices(OBJECTS, BACKGROUNDS, CANVAS_SIZES, OBJECT_SIZES, "Object", object_key="object", uploads=True)
+
+
+def shapes(canvas: int) -> SceneChoices:
+    """The scene the lab's small CNNs learn from: one drawn shape on black, at its middle size."""
+    size = default_style(canvas).size
+    return SceneChoices(NEW_CLASSES, ("black",), (canvas,), (size,), "Shape", object_key="shape", uploads=False)
+
+
+IMAGENET_INTRO = (
+    "for an ImageNet-pretrained network and for its **scratch twin**: the same architecture with random weights."
+)
+
+
+def imagenet_family(spec: ModelSpec, weights_folder: Path) -> Family:
+    """A torchvision architecture, pretrained on ImageNet and as its scratch twin, in front of photos."""
+    ready = "ready offline" if offline_weights(spec.name, weights_folder) else "pretrained needs internet"
+    pretrained = partial(load_network, spec.name, "pretrained", weights_folder=weights_folder)
+    fields = partial(imagenet_fields, spec.name)
+    return Family(
+        name=spec.name,
+        label=f"{spec.label} · {ready}",
+        columns=(
+            Column(
+                "pretrained",
+                VARIANT_TITLES["pretrained"],
+                pretrained,
+                f"{spec.name}/pretrained@{weights_folder}",
+                fields,
+            ),
+            Column(
+                "scratch",
+                VARIANT_TITLES["scratch"],
+                partial(load_network, spec.name, "scratch"),
+                f"{spec.name}/scratch",
+                fields,
+            ),
+        ),
+        layers=spec.layers,
+        scene=PHOTOS,
+        intro=IMAGENET_INTRO,
+    )
+
+
+def shipped_column(family: str, key: str, file_name: str, config: SmallCNNConfig, title: str, source: str) -> Column:
+    """A column showing one of the lab's shipped models (assets/teaching_models/<file_name>.pt, of `config`)."""
+
+    def load() -> Network:
+        return small_cnn_network(load_teaching_model(file_name), key, title, source)
+
+    return Column(key, title, load, f"{family}/{file_name}", partial(small_cnn_fields, config))
+
+
+TEACHING = "teaching_cnn"
+
+
+def teaching_family() -> Family:
+    """Biscione & Bowers' contrast: two small CNNs taught ten shapes at one spot, one after learning 100 other
+    classes all over the canvas."""
+    return Family(
+        name=TEACHING,
+        label="Teaching CNN (shapes, 64 px)",
+        columns=(
+            shipped_column(
+                TEACHING,
+                "pretrained",
+                "transferred",
+                LAB_CONFIG,
+                "Pretrained elsewhere, taught at one spot",
+                "first trained on 100 other classes (shapes, letters, doodles) all over the canvas; then its last "
+                "layer learnt these at one location",
+            ),
+            shipped_column(
+                TEACHING,
+                "scratch",
+                "scratch",
+                LAB_CONFIG,
+                "From scratch, taught at one spot",
+                "trained from scratch at one location",
+            ),
+        ),
+        layers=probe_layers(LAB_CONFIG),
+        scene=shapes(LAB_CONFIG.canvas),
+        intro="for two small CNNs taught ten shapes and letters at **one spot** (left of centre): one had first "
+        "learnt 100 other classes (shapes, letters, doodles) **all over the canvas**, the other learnt from "
+        "scratch. Which still knows a shape elsewhere?",
+    )
+
+
+CIRCULAR = "circular_cnn"
+
+
+def circular_family() -> Family:
+    """Built-in invariance: two small CNNs with circular padding and a global-average-pool head, taught ten shapes
+    at one spot; one never downsamples (stride 1), the other max-pools after every block (stride 32)."""
+    (stride_1, config_1), (stride_32, config_32) = CIRCULAR_MODELS.items()
+    source = "trained from scratch at one location"
+    return Family(
+        name=CIRCULAR,
+        label="Circular CNNs (shapes, 64 px)",
+        columns=(
+            shipped_column(CIRCULAR, "stride_1", stride_1, config_1, "Stride 1: no pooling", source),
+            shipped_column(CIRCULAR, "stride_32", stride_32, config_32, "Stride 32: max pooling", source),
+        ),
+        layers=probe_layers(config_1),
+        scene=shapes(config_1.canvas),
+        intro="for two small CNNs with **circular padding** and a **global-average-pool head**, both taught ten "
+        "shapes at **one spot** only: the left one never downsamples, the right one max-pools after every block. "
+        "Which answers the same wherever the shape is?",
+    )
+
+
+LAB_PREFIX = "lab-"  # a lab model's cache keys start with LAB_PREFIX + a random id
+LAB = "lab"  # the catalog's name for this session's lab model, whichever it is
+
+
+@dataclass
+class LabModel:
+    """A model trained (or loaded) in this session's CNN lab, kept even when its training was stopped
+    part-way. Its id is new for every model, so that caches keyed by it never mix two models, or two
+    students' models."""
+
+    model: SmallCNN
+    region: str | None  # where its training objects were (a key of REGIONS); None when loaded from a file
+    history: list[Progress] = field(default_factory=list)
+    finished: bool = False
+    accuracy: AccuracyMap | None = None
+    consistency: ShiftConsistency | None = None
+    id: str = field(default_factory=lambda: LAB_PREFIX + uuid4().hex[:12])
+
+    @property
+    def status(self) -> str:
+        return "trained" if self.finished else f"stopped after {len(self.history)} steps"
+
+    @property
+    def origin(self) -> str:
+        """Where it learnt, in the words every label and caption about it uses."""
+        return f"objects at: {self.region}" if self.region else "weights from a file"
+
+
+def untrained_twin(config: SmallCNNConfig) -> Network:
+    """The architecture with its seed-0 random weights."""
+    return small_cnn_network(
+        build_small_cnn(config, seed=0), "untrained", "The same, untrained", "random weights (seed 0), never trained"
+    )
+
+
+def lab_family(lab: LabModel) -> Family:
+    """This session's model from the CNN lab, beside the same architecture untrained."""
+    config = lab.model.config
+    title = "Your model from the CNN lab"
+    fields = partial(small_cnn_fields, config)
+
+    def trained() -> Network:
+        return small_cnn_network(lab.model, "trained", title, f"{lab.status} in the CNN lab ({lab.origin})")
+
+    return Family(
+        name=LAB,
+        label=f"Your CNN lab model ({lab.origin})",
+        columns=(
+            Column("trained", title, trained, f"{lab.id}/trained", fields, shared=False),
+            Column("untrained", "The same, untrained", partial(untrained_twin, config), f"untrained {config}", fields),
+        ),
+        layers=probe_layers(config),
+        scene=shapes(config.canvas),
+        intro=f"for **your model from the CNN lab** ({lab.origin}) and for the same architecture **untrained**: do "
+        "the maps move with the shape either way, and where does your model still know it?",
+        linkable=False,
+    )
+
+
+def catalog(weights_folder: Path, lab: LabModel | None = None) -> dict[str, Family]:
+    """Every family of a session, by name, in the order of the Architecture list: the ImageNet models first
+    (MobileNetV2, which has offline weights, leading), the shipped small CNNs, and the session's lab model."""
+    families = {spec.name: imagenet_family(spec, weights_folder) for spec in REGISTRY.values()}
+    families |= {TEACHING: teaching_family(), CIRCULAR: circular_family()}
+    if lab is not None:
+        families[LAB] = lab_family(lab)
+    return families
