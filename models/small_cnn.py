@@ -6,7 +6,10 @@ The network is `depth` identical blocks, then a head:
     head  = flatten → FC → ReLU → FC  |  global average pool → FC  |  1×1 conv → global max pool
 
 Downsampling is a max pool, an average pool, Zhang's blur pool (max pool with stride 1, then a
-binomial blur with stride 2), a stride-2 conv, or none. Padding is zeros, reflect, circular (the
+binomial blur with stride 2), Chaman & Dokmanic's adaptive polyphase sampling (APS: max pool with
+stride 1, then of the four stride-2 grids of cells the one with the largest norm, per image; see
+`models.polyphase`), a stride-2 conv, or none. APS takes blur pool's place after the same stride-1 max
+pool, so that the two anti-aliasing choices differ only in how they subsample. Padding is zeros, reflect, circular (the
 border wraps round), or valid (none: every conv trims a pixel off each side).
 
 Inputs are (B, 3, H, W) images in [0, 1] used as they are, with no normalisation: the black
@@ -17,6 +20,7 @@ canvas" look alike to the first layer.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from math import prod
 from types import MappingProxyType
@@ -26,8 +30,9 @@ import torch
 from torch import nn
 
 from models.blur_pool import BLUR_SIZES, BlurPool2d
+from models.polyphase import AdaptivePolyphaseSampling2d, PaddedMaxPool2d
 
-Downsample = Literal["max", "avg", "blur", "stride", "none"]
+Downsample = Literal["max", "avg", "blur", "aps", "stride", "none"]
 Padding = Literal["zeros", "reflect", "circular", "valid"]
 Head = Literal["flatten", "gap", "conv"]
 
@@ -112,10 +117,13 @@ def block_windows(config: SmallCNNConfig) -> tuple[Window, ...]:
     pad = 0 if config.padding == "valid" else KERNEL_SIZE - 1
     conv = Window(KERNEL_SIZE, 2 if config.downsample == "stride" else 1, pad)
     blur_pad = 0 if config.padding == "valid" else config.blur_size - 1
+    pool_pad = 0 if config.padding == "valid" else 1
     downsampling = {
         "max": (Window(2, 2, 0),),
         "avg": (Window(2, 2, 0),),
         "blur": (Window(2, 1, 0), Window(config.blur_size, 2, blur_pad)),
+        # APS keeps one cell in 2 × 2, at a phase chosen per image: a 1-wide window with stride 2 (⌈n / 2⌉ cells)
+        "aps": (Window(2, 1, pool_pad), Window(1, 2, 0)),
         "stride": (),
         "none": (),
     }[config.downsample]
@@ -166,16 +174,29 @@ def _linear(features_in: int, features_out: int) -> nn.Linear:
     return nn.utils.skip_init(nn.Linear, features_in, features_out)
 
 
+# The layers after each block's conv and ReLU that halve the map, by downsampling, named as in the block.
+_DOWNSAMPLING_LAYERS: Mapping[str, Callable[[SmallCNNConfig], dict[str, nn.Module]]] = MappingProxyType(
+    {
+        "max": lambda config: {"pool": nn.MaxPool2d(2)},
+        "avg": lambda config: {"pool": nn.AvgPool2d(2)},
+        "blur": lambda config: {
+            "pool": nn.MaxPool2d(2, stride=1),
+            "blur": BlurPool2d(config.width, config.blur_size, stride=2, padding=config.padding),
+        },
+        "aps": lambda config: {
+            "pool": PaddedMaxPool2d(config.padding),
+            "aps": AdaptivePolyphaseSampling2d(config.padding),
+        },
+        "stride": lambda config: {},  # the conv itself has stride 2
+        "none": lambda config: {},
+    }
+)
+
+
 def _block(config: SmallCNNConfig, channels_in: int) -> nn.Sequential:
     stride = 2 if config.downsample == "stride" else 1
     layers = OrderedDict(conv=_conv(config, channels_in, config.width, KERNEL_SIZE, stride), relu=nn.ReLU())
-    if config.downsample == "max":
-        layers["pool"] = nn.MaxPool2d(2)
-    elif config.downsample == "avg":
-        layers["pool"] = nn.AvgPool2d(2)
-    elif config.downsample == "blur":
-        layers["pool"] = nn.MaxPool2d(2, stride=1)
-        layers["blur"] = BlurPool2d(config.width, config.blur_size, stride=2, padding=config.padding)
+    layers.update(_DOWNSAMPLING_LAYERS[config.downsample](config))
     return nn.Sequential(layers)
 
 

@@ -3,7 +3,7 @@
     python -m scripts.train_teaching_models                     # every group below
     python -m scripts.train_teaching_models "pretraining seeds"  # only the groups named
 
-Writes <name>.pt (state_dict) and <name>.json (SmallCNNConfig), in three groups:
+Writes <name>.pt (state_dict) and <name>.json (SmallCNNConfig), in these groups:
   presets            pretrained   the other classes (ten shapes and letters, 90 doodles) moved all over the
                                   canvas, pretraining data seed 2: the starting point of presets (b) and (c)
                      scratch      preset (a): the new classes at one location, from random weights
@@ -14,11 +14,14 @@ Writes <name>.pt (state_dict) and <name>.json (SmallCNNConfig), in three groups:
                      much preset (b) depends on it
   pooling            pooling_<network>_seed<n>: the lab's max pool vs blur pool comparison (POOLING_COMPARISON:
                      max, blur, blur_early), every seed
+  anti-aliasing      antialiasing_<network>_seed<n>: the lab's anti-aliasing comparison (ANTI_ALIASING: max,
+                     blur_3, blur_5, aps, circular_aps, on a global-average-pool head), every seed
   circular           circular_stride1, circular_stride32: the drag view's circular CNNs (CIRCULAR_MODELS), circular
                      padding and a global-average-pool head, with no downsampling and with max pooling, taught
                      at one location
 and prints what each model scores. One torch thread, as in the app. Measured on the 2-core VM with other
-jobs running: each pretraining 2–4 minutes, the pooling group about 5 minutes, the presets seconds each.
+jobs running: each pretraining 2–4 minutes, the pooling group about 5 minutes, the anti-aliasing group about
+15 minutes, the presets seconds each.
 """
 
 from __future__ import annotations
@@ -31,12 +34,17 @@ from types import MappingProxyType
 import torch
 
 from models.lab_experiments import (
+    ANTI_ALIASING_SEEDS,
     CIRCULAR_MODELS,
     POOLING_COMPARISON,
     POOLING_SEEDS,
     PRETRAINED_FILES,
     PRETRAINING,
     TEACHING_MODELS,
+    Recipe,
+    ShiftPairScenes,
+    anti_aliasing_file,
+    anti_aliasing_recipes,
     circular_recipe,
     consistency_on,
     evaluate,
@@ -85,20 +93,32 @@ def make_pretraining_seeds() -> None:
             print_preset("b", pretrain(data_seed))
 
 
+def train_and_measure(recipe: Recipe, scenes: ShiftPairScenes, file_name: str) -> None:
+    """Train one network of a comparison, print its time, accuracy and shift consistency, and save it."""
+    start = time.perf_counter()
+    model, _ = train_recipe(recipe)
+    seconds = time.perf_counter() - start
+    result = consistency_on(model, scenes)
+    print(
+        f"{recipe.title}: {seconds:.0f} s; accuracy {result.accuracy:.1%}, consistency {result.agree:.1%}, "
+        f"given a correct first answer {result.agree_given_correct:.1%} ({result.first_correct} right at first)",
+        flush=True,
+    )
+    save_model(model, TEACHING_MODELS / f"{file_name}.pt")
+
+
 def make_pooling_comparison() -> None:
     scenes = shift_pair_scenes()
     for seed in POOLING_SEEDS:
         for name in POOLING_COMPARISON:
-            recipe = pooling_recipe(name, seed)
-            start = time.perf_counter()
-            model, _ = train_recipe(recipe)
-            seconds = time.perf_counter() - start
-            result = consistency_on(model, scenes)
-            print(
-                f"{recipe.title}: {seconds:.0f} s; accuracy {result.accuracy:.1%}, consistency {result.agree:.1%}, "
-                f"given a correct first answer {result.agree_given_correct:.1%}"
-            )
-            save_model(model, TEACHING_MODELS / f"{pooling_file(name, seed)}.pt")
+            train_and_measure(pooling_recipe(name, seed), scenes, pooling_file(name, seed))
+
+
+def make_anti_aliasing_comparison() -> None:
+    scenes = shift_pair_scenes()
+    for name, seed, recipe in anti_aliasing_recipes():
+        train_and_measure(recipe, scenes, anti_aliasing_file(name, seed))
+    print(f"seeds {', '.join(map(str, ANTI_ALIASING_SEEDS))} done")
 
 
 def make_circular() -> None:
@@ -117,6 +137,7 @@ GROUPS: Mapping[str, Callable[[], None]] = MappingProxyType(
         "presets": make_presets,
         "pretraining seeds": make_pretraining_seeds,
         "pooling": make_pooling_comparison,
+        "anti-aliasing": make_anti_aliasing_comparison,
         "circular": make_circular,
     }
 )

@@ -14,16 +14,23 @@ from streamlit.testing.v1 import AppTest
 
 from models import lab_experiments
 from models.lab_experiments import (
+    ANTI_ALIASING,
+    ANTI_ALIASING_CLAIMS,
+    ANTI_ALIASING_SEEDS,
     LAB_DEFAULTS,
     POOLING_CLAIMS,
     POOLING_COMPARISON,
     POOLING_SEEDS,
     LabControls,
+    ShorterTraining,
+    anti_aliasing_recipe,
+    anti_aliasing_title,
+    by_network,
     pooling_recipe,
 )
 from models.small_cnn import SmallCNNConfig, build_small_cnn
 from ui.export import zip_bytes
-from ui.lab_view import consistency_text, pooling_table, pretraining_seed_note, shipped_pretrained
+from ui.lab_view import accuracy_note, consistency_text, pooling_table, pretraining_seed_note, shipped_pretrained
 from ui.notes import NOTES
 
 LAB = "from ui.state import init_state\nfrom ui.lab_view import lab_page\ninit_state()\nlab_page()"  # as app.py runs it
@@ -169,8 +176,9 @@ def test_the_download_holds_every_accuracy_map_and_the_training_curves(monkeypat
     assert given_correct == pytest.approx(model.consistency.agree_given_correct, abs=1e-4, nan_ok=True)
     assert consistency["max_offset_px"] == "8" and consistency["pairs"] == "500"
     assert consistency_text(model.consistency) in [m.value for m in lab.markdown]
-    shipped = [row for row in rows["pooling_comparison.csv"] if row["models"] == "shipped"]
-    assert len(shipped) == len(POOLING_COMPARISON) * len(POOLING_SEEDS)
+    models = [row["models"] for row in rows["pooling_comparison.csv"]]
+    assert models.count("shipped") == len(ANTI_ALIASING) * len(ANTI_ALIASING_SEEDS)
+    assert models.count("shipped, flatten head") == len(POOLING_COMPARISON) * len(POOLING_SEEDS)
     for figure in ("experiment_accuracy.png", "your_model_accuracy.png"):
         assert archive.read(figure).startswith(b"\x89PNG")
     shown = [m.value for m in lab.markdown]
@@ -213,23 +221,81 @@ def test_the_page_shows_the_shipped_pooling_figures_over_the_seeds(lab):
     assert "| blur pool, 8 epochs | 86.4% ± 7.9 (77.3%–91.5%) | **93.9% ± 3.8 (89.5%–96.5%)** |" in table
 
 
-def test_training_the_pooling_comparison_here_trains_exactly_its_recipes(lab, monkeypatch):
+TINY_TRAINING = ShorterTraining(width=4, per_class=2, epochs=1, batch_size=8, learning_rate=1e-2)
+
+
+def test_one_click_trains_every_network_of_the_anti_aliasing_comparison_with_every_seed_and_shows_them(
+    lab, monkeypatch
+):
+    """The quick preset shrunk further, so that the test takes seconds: what is checked is what is trained, kept and
+    shown, not how well."""
     trained: list[lab_experiments.Recipe] = []
+    train_recipe = lab_experiments.train_recipe
 
-    def untrained(recipe, **_):  # no time spent training: the recipes are what is checked
+    def recorded(recipe, **kwargs):
         trained.append(recipe)
-        return lab_experiments.starting_model(recipe), False
+        return train_recipe(recipe, **kwargs)
 
-    monkeypatch.setattr("ui.lab_view.train_recipe", untrained)
+    monkeypatch.setattr(lab_experiments, "QUICK_TRAINING", TINY_TRAINING)
+    monkeypatch.setattr("ui.lab_view.train_recipe", recorded)
     monkeypatch.setattr("ui.lab_view.shift_pair_scenes", lambda: lab_experiments.shift_pair_scenes(pairs=20))
-    lab.number_input(key="lab_pooling_seed").set_value(1)
-    lab.button(key="lab_pooling_train").click().run()
+    button = lab.button(key="lab_pooling_train")
+    assert "(about a minute" in button.label
+    button.click().run()
     assert not lab.exception, lab.exception
-    assert trained == [pooling_recipe(name, 1) for name in POOLING_COMPARISON]
+    expected = [TINY_TRAINING.of(anti_aliasing_recipe(n, s)) for s in ANTI_ALIASING_SEEDS for n in ANTI_ALIASING]
+    assert trained == expected
     run = lab.session_state.lab_pooling
-    assert run.seed == 1 and run.results.keys() == POOLING_COMPARISON.keys()
+    assert len(run.measured) == run.total == len(expected) and run.seconds > 0
+    results = by_network(run.measured)
+    assert results.keys() == ANTI_ALIASING.keys() and all(len(r) == len(ANTI_ALIASING_SEEDS) for r in results.values())
+    assert all(result.pairs == 20 for _, _, result in run.measured)
     shown = [m.value for m in lab.markdown]
-    assert "**Your run, seed 1:**" in shown and pooling_table({n: [r] for n, r in run.results.items()}) in shown
+    assert pooling_table(results, anti_aliasing_title) in shown
+    assert any(m.startswith("**Your run** (the smaller training, in ") for m in shown)
+    assert any(accuracy_note(results, anti_aliasing_title) in c.value for c in lab.caption)
+
+
+def test_the_page_shows_the_shipped_anti_aliasing_figures_over_the_seeds_side_by_side(lab):
+    table = pooling_table(ANTI_ALIASING_CLAIMS, anti_aliasing_title)
+    assert table in [m.value for m in lab.markdown]
+    rows = table.splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == [f"| {anti_aliasing_title(name)}" for name in ANTI_ALIASING]
+    assert rows[-1].startswith("| circular padding + APS |") and "**100.0%** | 100.0% | 3 |" in rows[-1]
+    captions = " ".join(c.value for c in lab.caption)
+    assert accuracy_note(ANTI_ALIASING_CLAIMS, anti_aliasing_title) in captions
+    assert "gives the same answer at both places for every pair with every seed (100%)" in captions
+
+
+@pytest.mark.parametrize("name", list(ANTI_ALIASING))
+def test_one_click_sets_the_controls_to_exactly_that_network_of_the_anti_aliasing_comparison(lab, trains, name):
+    lab.number_input(key="lab_pooling_seed").set_value(1).run()
+    lab.button(key=f"lab_antialiasing_set_{name}").click().run()
+    lab.button(key="lab_train").click().run()
+    assert not lab.exception, lab.exception
+    assert trains == [replace(ANTI_ALIASING[name], seed=1)]
+    assert trains[0].recipe() == replace(anti_aliasing_recipe(name, 1), title="your model")
+
+
+def test_the_accuracy_note_says_when_the_networks_are_not_about_as_accurate():
+    right = {
+        name: [lab_experiments.ShiftConsistency(1.0, 1.0, accuracy, 10, 9)]
+        for name, accuracy in (("max", 0.80), ("aps", 0.90))
+    }
+    note = accuracy_note(right, anti_aliasing_title)
+    assert note.startswith(
+        "Their accuracies differ, by up to 10.0 points on average (80.0% for max pool, 90.0% for APS)"
+    )
+    assert "About as accurate" not in note
+    three = right | {"blur 3": [lab_experiments.ShiftConsistency(1.0, 1.0, 0.81, 10, 9)]}
+    assert accuracy_note(three, anti_aliasing_title).endswith(
+        "About as accurate as max pool (within 3 points): blur pool (filter 3)."
+    )
+    close = {
+        name: [lab_experiments.ShiftConsistency(1.0, 1.0, 0.9 + gap, 10, 9)]
+        for name, gap in (("max", 0.0), ("aps", 0.02))
+    }
+    assert accuracy_note(close, anti_aliasing_title).startswith("The networks are about as accurate (within 2.0")
 
 
 def test_preset_b_says_how_its_pretraining_seed_was_chosen_and_the_spread_over_seeds(lab):

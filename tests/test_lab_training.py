@@ -31,6 +31,8 @@ from models.lab_experiments import (
     TEACHING_MODELS,
     ShiftConsistency,
     ShiftPairScenes,
+    anti_aliasing_file,
+    anti_aliasing_recipes,
     consistency_of,
     consistency_on,
     evaluate,
@@ -220,6 +222,7 @@ def test_shipped_teaching_models_load_are_small_and_fit_the_lab_architecture():
         for name in POOLING_COMPARISON
         for seed in POOLING_SEEDS
     }
+    pooling |= {anti_aliasing_file(name, seed): recipe.config for name, seed, recipe in anti_aliasing_recipes()}
     expected = {name: PRETRAINING.config for name in PRETRAINED_FILES.values()}
     expected |= {"scratch": LAB_CONFIG, "transferred": LAB_CONFIG, "fine_tuned": LAB_CONFIG} | pooling | CIRCULAR_MODELS
     assert {path.stem for path in files} == expected.keys()

@@ -9,6 +9,12 @@ from torchvision.models.feature_extraction import create_feature_extractor
 
 from models.blur_pool import BlurPool2d, binomial_filter
 from models.geometry import small_cnn_fields
+from models.polyphase import (
+    AdaptivePolyphaseSampling2d,
+    PaddedMaxPool2d,
+    adaptive_polyphase_sampling,
+    polyphase_components,
+)
 from models.small_cnn import (
     DOWNSAMPLES,
     HEADS,
@@ -68,6 +74,9 @@ def test_blur_pool_of_size_one_is_plain_subsampling():
         (SmallCNNConfig(depth=2, downsample="blur", blur_size=3), 16, 4),
         # blur of size 1 adds nothing but its stride: conv (3) → max 2/1 (4) → 1/2 (4, j 2) → conv (8) → max (10)
         (SmallCNNConfig(depth=2, downsample="blur", blur_size=1), 10, 4),
+        # APS keeps one cell of each 2 × 2 (a 1-wide window): conv (3) → max 2/1 (4) → APS 1/2 (4, j 2) → conv (8)
+        # → max (10) → APS (10, j 4), as blur of size 1
+        (SmallCNNConfig(depth=2, downsample="aps"), 10, 4),
         # three 3×3 convs, no downsampling: 1 + 3·2 = 7
         (SmallCNNConfig(depth=3, downsample="none", head="gap"), 7, 1),
     ],
@@ -139,6 +148,96 @@ def test_circular_padding_without_downsampling_and_a_gap_head_is_exactly_shift_i
         for shift in [(1, 0), (0, 1), (5, -11), (31, 17)]:
             shifted = torch.roll(images, shifts=shift, dims=(2, 3))  # circular shift of every image
             assert (model(shifted) - logits).abs().max() < 1e-5
+
+
+# --- adaptive polyphase sampling (Chaman & Dokmanic 2021) ---
+
+
+def test_the_polyphase_components_are_the_four_grids_of_every_second_cell():
+    maps = torch.arange(2 * 3 * 6 * 4, dtype=torch.float32).reshape(2, 3, 6, 4)  # (B, C, H, W)
+    components = polyphase_components(maps)  # (B, 4, C, 3, 2)
+    assert components.shape == (2, 4, 3, 3, 2)
+    for a, b in product(range(2), range(2)):
+        assert torch.equal(components[:, 2 * a + b], maps[:, :, a::2, b::2])
+
+
+def test_aps_keeps_for_each_image_the_component_of_largest_norm_over_all_channels():
+    """Image 0 has its largest values on the odd rows and even columns, image 1 on the even rows and odd columns,
+    in a different channel each time: each keeps exactly that component, in every channel."""
+    maps = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))  # (B, C, H, W) in [0, 1)
+    maps[0, 2, 1::2, 0::2] += 5
+    maps[1, 0, 0::2, 1::2] += 5
+    kept = adaptive_polyphase_sampling(maps)  # (B, C, 4, 4)
+    assert torch.equal(kept[0], maps[0, :, 1::2, 0::2]) and torch.equal(kept[1], maps[1, :, 0::2, 1::2])
+
+
+@pytest.mark.parametrize("shift", [(0, 1), (1, 0), (1, 1), (3, 6), (7, 5)])
+def test_aps_of_a_circularly_shifted_map_is_the_same_component_moved_by_whole_cells(shift):
+    """Shifting the map by (dy, dx) moves the component it keeps by ⌊(phase + d) / 2⌋ cells, whatever the phase:
+    the result is the first result rolled, to the bit. Plain subsampling ([::2, ::2]) instead changes for odd shifts."""
+    maps = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(1))  # (B, C, H, W)
+    kept, moved = adaptive_polyphase_sampling(maps), adaptive_polyphase_sampling(torch.roll(maps, shift, dims=(2, 3)))
+    rolled_back = [
+        any(torch.equal(torch.roll(kept[i], cells, dims=(1, 2)), moved[i]) for cells in product(range(4), range(4)))
+        for i in range(4)
+    ]
+    assert all(rolled_back)
+    subsampled = maps[:, :, ::2, ::2]
+    plain = torch.roll(maps, shift, dims=(2, 3))[:, :, ::2, ::2]
+    if shift[0] % 2 or shift[1] % 2:
+        assert not any(torch.equal(torch.roll(subsampled, c, dims=(2, 3)), plain) for c in product(range(4), range(4)))
+
+
+def test_the_stride_1_max_pool_before_aps_keeps_the_size_and_wraps_round_with_circular_padding():
+    maps = torch.rand(1, 2, 6, 6)  # (B, C, H, W)
+    wrapped = PaddedMaxPool2d("circular")(maps)
+    assert wrapped.shape == maps.shape
+    assert torch.equal(
+        wrapped[..., -1, -1],
+        torch.stack([maps[..., -1, -1], maps[..., -1, 0], maps[..., 0, -1], maps[..., 0, 0]]).amax(dim=0),
+    )
+    assert PaddedMaxPool2d("valid")(maps).shape == (1, 2, 5, 5)
+
+
+def test_aps_gives_an_odd_side_one_more_cell_and_halves_it_rounding_up():
+    assert AdaptivePolyphaseSampling2d("zeros")(torch.rand(1, 2, 7, 5)).shape == (1, 2, 4, 3)
+    assert AdaptivePolyphaseSampling2d("valid")(torch.rand(1, 2, 7, 8)).shape == (1, 2, 4, 4)
+
+
+CIRCULAR_SHIFTS = [(1, 0), (0, 1), (1, 1), (3, -5), (5, -11), (31, 17)]  # odd ones too: any offset, not multiples of 8
+
+
+def shift_spread(config: SmallCNNConfig) -> float:
+    """The largest change of a random network's logits, relative to their size, when its (random) input images
+    are circularly shifted by each of CIRCULAR_SHIFTS."""
+    model = build_small_cnn(config, seed=3).eval()
+    images = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))  # (B, 3, H, W)
+    with torch.no_grad():
+        logits = model(images)  # (B, classes)
+        changes = [(model(torch.roll(images, s, dims=(2, 3))) - logits).abs().max() for s in CIRCULAR_SHIFTS]
+    return float(max(changes) / logits.abs().max())
+
+
+APS_NETWORK = SmallCNNConfig(depth=3, width=8, downsample="aps", padding="circular", head="gap", canvas=32)
+
+
+def test_circular_padding_aps_and_a_gap_head_make_a_network_exactly_invariant_to_every_circular_shift():
+    """Chaman & Dokmanic's claim: downsampled 8 times over, yet the logits are the same to float rounding for any
+    circular shift of the input (every map has even sides: 32, 16, 8, 4 cells)."""
+    assert shift_spread(APS_NETWORK) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"downsample": "max"},  # pooling on a fixed grid aliases
+        {"downsample": "blur"},  # blurring first aliases less, but still
+        {"padding": "zeros"},  # the zero border does not move with a circular shift
+        {"head": "flatten"},  # a weight for every cell: the whole-cell moves APS leaves still matter
+    ],
+)
+def test_without_any_one_of_circular_padding_aps_and_a_gap_head_the_network_is_not_invariant(changed):
+    assert shift_spread(replace(APS_NETWORK, **changed)) > 1e-2
 
 
 def test_zero_padding_with_a_flatten_head_is_not_shift_invariant():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -13,6 +14,10 @@ import torch
 
 from models.families import LabModel
 from models.lab_experiments import (
+    ANTI_ALIASING,
+    ANTI_ALIASING_BASE,
+    ANTI_ALIASING_CLAIMS,
+    ANTI_ALIASING_SEEDS,
     CONSISTENCY_PAIRS,
     FAR,
     LAB_CONFIG,
@@ -26,17 +31,22 @@ from models.lab_experiments import (
     PRESETS,
     PRETRAINED_FILES,
     PRETRAINING,
+    QUICK_TRAINING,
     SHIFT_WINDOW,
     LabControls,
     LabResult,
+    Recipe,
     ShiftConsistency,
+    ShiftPairScenes,
     Spread,
+    anti_aliasing_recipes,
+    anti_aliasing_title,
+    by_network,
     consistency_on,
     evaluate,
     lab_shift_consistency,
     load_teaching_model,
     pooling_figures,
-    pooling_recipe,
     pooling_title,
     run_preset,
     shift_pair_scenes,
@@ -62,6 +72,7 @@ from probes.accuracy_map import AccuracyMap
 from scene.shapes import REGIONS, region_box
 from ui.export import AccuracyMaps, Exports, accuracy_maps_png, csv_bytes, export_button
 from ui.figures import accuracy_map_image, png_data_url
+from ui.location_lab import location_section
 from ui.notes import how_to_read
 from ui.runner import Progress as RunnerProgress
 from ui.runner import Work, run_all
@@ -92,6 +103,7 @@ DOWNSAMPLE_NAMES = {
     "max": "max pool",
     "avg": "average pool",
     "blur": "blur pool (anti-aliased)",
+    "aps": "adaptive polyphase sampling (APS)",
     "stride": "strided convolution",
     "none": "none",
 }
@@ -114,6 +126,8 @@ def lab_page() -> None:
     exports |= pooling_panel()
     st.divider()
     exports |= build_panel()
+    st.divider()
+    exports |= location_section()
     if exports:
         export_button(exports, "shift-lab_cnn-lab")
 
@@ -238,77 +252,151 @@ def percent_spread(figure: Spread) -> str:
     return f"{figure.mean:.1%} ± {100 * figure.sd:.1f} ({figure.low:.1%}–{figure.high:.1%})"
 
 
-def pooling_table(results: Mapping[str, Sequence[ShiftConsistency]]) -> str:
-    """A markdown table: one row per network of the pooling comparison (by key), its accuracy and its two
-    consistencies over the seeds of its results."""
-    rows = [(pooling_title(name), pooling_figures(seeds)) for name, seeds in results.items()]
+def pooling_table(
+    results: Mapping[str, Sequence[ShiftConsistency]], title: Callable[[str], str] = pooling_title
+) -> str:
+    """A markdown table: one row per network of a comparison (by key, named by `title`), its accuracy and its two
+    consistencies over the seeds of its results, and how many seeds."""
+    rows = [(title(name), len(seeds), pooling_figures(seeds)) for name, seeds in results.items()]
     return "\n".join(
         [
-            "| network | accuracy | consistency given a correct first answer | consistency, all pairs |",
-            "|---|---|---|---|",
+            "| network | accuracy | consistency given a correct first answer | consistency, all pairs | seeds |",
+            "|---|---|---|---|---|",
             *(
-                f"| {title} | {percent_spread(f.accuracy)} | **{percent_spread(f.agree_given_correct)}** | "
-                f"{percent_spread(f.agree)} |"
-                for title, f in rows
+                f"| {name} | {percent_spread(f.accuracy)} | **{percent_spread(f.agree_given_correct)}** | "
+                f"{percent_spread(f.agree)} | {seeds} |"
+                for name, seeds, f in rows
             ),
         ]
     )
 
 
-@dataclass(frozen=True)
-class PoolingRun:
-    """The pooling comparison trained in this session: every network's shift consistency, with one seed."""
+ACCURACY_GAP = 3.0  # points: below this gap between the networks' mean accuracies, they are "about as accurate"
 
-    seed: int
-    results: dict[str, ShiftConsistency]  # by network: a key of POOLING_COMPARISON
+
+def accuracy_note(results: Mapping[str, Sequence[ShiftConsistency]], title: Callable[[str], str]) -> str:
+    """Whether the networks are about as accurate, and so whether their consistencies compare fairly, in words: the
+    widest gap between their mean accuracies, and which are about as accurate as the first (max pool)."""
+    accuracy = {name: pooling_figures(seeds).accuracy.mean for name, seeds in results.items()}
+    low, high = min(accuracy, key=accuracy.get), max(accuracy, key=accuracy.get)
+    gap = 100 * (accuracy[high] - accuracy[low])
+    if gap < ACCURACY_GAP:
+        return (
+            f"The networks are about as accurate (within {gap:.1f} points on average), so their consistencies "
+            "compare fairly."
+        )
+    first, *others = accuracy
+    close = [title(name) for name in others if 100 * abs(accuracy[name] - accuracy[first]) < ACCURACY_GAP]
+    fair = (
+        f" About as accurate as {title(first)} (within {ACCURACY_GAP:.0f} points): {in_words(close)}." if close else ""
+    )
+    return (
+        f"Their accuracies differ, by up to {gap:.1f} points on average ({accuracy[low]:.1%} for {title(low)}, "
+        f"{accuracy[high]:.1%} for {title(high)}), and a more accurate network is more consistent anyway: compare "
+        f"the consistency given a correct first answer, and read the accuracy beside it.{fair}"
+    )
+
+
+# The one-click button of the anti-aliasing comparison. "About a minute": 62–80 s measured on the project's 2-core VM
+# (2026-12-02, one thread, with other jobs running: load average 3–4; benchmarks/lab_training.py prints it).
+TRAIN_ALL_LABEL = (
+    f"Train all {len(ANTI_ALIASING)} here with seeds {in_words([str(s) for s in ANTI_ALIASING_SEEDS])}, smaller "
+    "(about a minute)"
+)
+
+
+@dataclass
+class PoolingRun:
+    """The anti-aliasing comparison trained in this session (QUICK_TRAINING): what is measured so far, network by
+    network and seed by seed, kept as it comes so that a Stop keeps it."""
+
+    measured: list[tuple[str, int, ShiftConsistency]]  # (network: a key of ANTI_ALIASING, seed, consistency)
+    total: int  # networks × seeds asked for
+    seconds: float = math.nan  # the whole run, once finished
 
 
 def pooling_panel() -> Exports:
-    """Max pool against blur pool, nothing else changed (POOLING_COMPARISON): the shipped networks over several
-    seeds at once; the same networks trained here with one click, or set up in the controls below."""
-    st.subheader("Does anti-aliasing help? Max pool or blur pool (Zhang 2019)", anchor=False)
-    base = POOLING_COMPARISON["max"]
+    """Max pool, blur pool with two filters, APS, and circular padding with APS, nothing else changed (ANTI_ALIASING):
+    the shipped networks over several seeds at once; all of them trained here, smaller, with one click; each set up in
+    the controls below. Then the first comparison (POOLING_COMPARISON: a flatten head, max pool against blur pool)."""
+    st.subheader("Does anti-aliasing help? Max pool, blur pool, APS (Zhang 2019; Chaman & Dokmanic 2021)", anchor=False)
+    base = ANTI_ALIASING_BASE
+    blur_sizes = [str(c.config.blur_size) for c in ANTI_ALIASING.values() if c.config.downsample == "blur"]
     st.markdown(
-        f"The network of the next section as it first appears ({base.config.depth} blocks of {base.config.width} "
-        f"channels, zero padding, flatten + fully-connected head; {base.per_class} objects per class), trained with "
-        "the objects **anywhere on the canvas**, once with **max pool** and once with **blur pool** (filter "
-        f"{POOLING_COMPARISON['blur'].config.blur_size}) for the downsampling; nothing else differs. Each is then "
-        f"shown {CONSISTENCY_PAIRS} new objects, each at a place and again moved by up to {SHIFT_WINDOW - 1} px "
-        "along each axis (Zhang's small shifts): is its answer the same at both? A network that gives the same "
-        "answer everywhere is always consistent, so read the accuracy beside it, and the consistency of its right "
-        "answers: of the objects it classifies right at the first place, how many it still gets right after the shift."
+        f"The network of the next section ({base.config.depth} blocks of {base.config.width} channels; "
+        f"{base.per_class} objects per class, {base.epochs} epochs) with a **global-average-pool head**, trained "
+        f"with the objects **anywhere on the canvas**, {len(ANTI_ALIASING)} times, differing only in the "
+        "downsampling and the padding: **max pool**; **blur pool** (max pool with stride 1, then a binomial blur "
+        f"with stride 2) with filters {in_words(blur_sizes)}; **APS**, adaptive polyphase sampling (max pool with "
+        "stride 1, then of the four grids of every second cell the one with the most energy, image by image); and "
+        "**circular padding + APS**, which is exactly invariant to circular shifts by construction, as moving a "
+        f"whole object on black is. Each is then shown {CONSISTENCY_PAIRS} new objects, each at a place and again "
+        f"moved by up to {SHIFT_WINDOW - 1} px along each axis (Zhang's small shifts): is its answer the same at "
+        "both? A network that gives the same answer everywhere is always consistent, so read the accuracy beside "
+        "it, and the consistency of its right answers: of the objects it classifies right at the first place, how "
+        "many it still gets right after the shift."
     )
+    quick = QUICK_TRAINING
+    runs = len(ANTI_ALIASING) * len(ANTI_ALIASING_SEEDS)
+    if st.button(
+        TRAIN_ALL_LABEL,
+        key="lab_pooling_train",
+        icon=":material/play_arrow:",
+        help=f"{runs} trainings, each with {quick.width} channels per block, {quick.per_class} objects per class and "
+        f"{quick.epochs} epochs (batches of {quick.batch_size}, learning rate {quick.learning_rate:g}), then the "
+        f"{CONSISTENCY_PAIRS} shift pairs: 62–80 s on the lab's 2-core server, longer when it is busy.",
+    ):
+        train_pooling()
+    st.markdown(pooling_table(ANTI_ALIASING_CLAIMS, anti_aliasing_title))
+    st.caption(
+        "The shipped networks (`assets/teaching_models/antialiasing_*`), trained with these settings and seeds "
+        f"{in_words([str(seed) for seed in ANTI_ALIASING_SEEDS])}: mean ± standard deviation over the seeds (range in "
+        f"brackets). {accuracy_note(ANTI_ALIASING_CLAIMS, anti_aliasing_title)} " + exactness_note(ANTI_ALIASING_CLAIMS)
+    )
+    how_to_read("anti_aliasing")
+    own: PoolingRun | None = LAB_POOLING.get()
+    if own is not None and own.measured:
+        results = by_network(own.measured)
+        done = "" if len(own.measured) == own.total else f", stopped after {len(own.measured)} of {own.total}"
+        timing = "" if math.isnan(own.seconds) else f", in {own.seconds:.0f} s"
+        st.markdown(f"**Your run** (the smaller training{done}{timing}):")
+        st.markdown(pooling_table(results, anti_aliasing_title))
+        st.caption(
+            f"{quick.width} channels per block, {quick.per_class} objects per class, {quick.epochs} epochs: less "
+            f"accurate than the shipped networks. {accuracy_note(results, anti_aliasing_title)}"
+        )
     left, right = st.columns([1, 3], vertical_alignment="bottom")
     seed = int(left.number_input("Seed", 0, 9999, key=LAB_POOLING_SEED.name))
-    if right.button(f"Train all {len(POOLING_COMPARISON)} here (one to two minutes)", key="lab_pooling_train"):
-        LAB_POOLING.set(train_pooling(seed))
-    st.markdown(pooling_table(POOLING_CLAIMS))
-    st.caption(
-        f"The shipped networks (`assets/teaching_models/pooling_*`), trained with these settings and seeds "
-        f"{in_words([str(seed) for seed in POOLING_SEEDS])}: mean ± standard deviation over the seeds (range in "
-        "brackets). With the same 20 epochs, blur pool also learns the shapes better, and a more accurate network is "
-        "more consistent anyway; stopped at 8 epochs, it is about as accurate as max pool at 20, which makes that "
-        "row the fair comparison."
-    )
-    own: PoolingRun | None = LAB_POOLING.get()
-    if own is not None:
-        st.markdown(f"**Your run, seed {own.seed}:**")
-        st.markdown(pooling_table({name: [result] for name, result in own.results.items()}))
-    st.markdown("Or put one of them into the controls of the next section (with the seed above), and change it there:")
-    for column, (name, controls) in zip(st.columns(len(POOLING_COMPARISON)), POOLING_COMPARISON.items(), strict=True):
-        column.button(
-            pooling_title(name),
-            key=f"lab_pooling_set_{name}",
-            on_click=set_controls,
-            args=(replace(controls, seed=seed),),
-            icon=":material/tune:",
+    right.markdown("Or put one of them into the controls of the next section, with this seed, and change it there:")
+    put_in_controls(ANTI_ALIASING, anti_aliasing_title, seed, "lab_antialiasing_set")
+    with st.expander("The first comparison: a flatten head, max pool against blur pool"):
+        first = POOLING_COMPARISON["max"]
+        st.markdown(
+            f"The same network with its first head, **flatten + fully connected** ({first.per_class} objects per "
+            f"class, {first.epochs} epochs): max pool, blur pool (filter "
+            f"{POOLING_COMPARISON['blur'].config.blur_size}), and blur pool stopped at "
+            f"{POOLING_COMPARISON['blur early'].epochs} epochs, when it is about as accurate as max pool at 20."
         )
+        st.markdown(pooling_table(POOLING_CLAIMS))
+        st.caption(
+            f"The shipped networks (`assets/teaching_models/pooling_*`), seeds "
+            f"{in_words([str(seed) for seed in POOLING_SEEDS])}. With the same 20 epochs, blur pool also learns the "
+            "shapes better, and a more accurate network is more consistent anyway; stopped at 8 epochs, it is about "
+            "as accurate as max pool at 20, which makes that row the fair comparison. A flatten head gives every cell "
+            "of the last map its own weights, so no downsampling can make this network exactly consistent."
+        )
+        put_in_controls(POOLING_COMPARISON, pooling_title, seed, "lab_pooling_set")
     rows = [
-        ("shipped", name, seed, result)
+        ("shipped", anti_aliasing_title(name), seed, result)
+        for name, results in ANTI_ALIASING_CLAIMS.items()
+        for seed, result in zip(ANTI_ALIASING_SEEDS, results, strict=True)
+    ]
+    rows += [("your run, smaller", anti_aliasing_title(n), s, r) for n, s, r in own.measured] if own is not None else []
+    rows += [
+        ("shipped, flatten head", pooling_title(name), seed, result)
         for name, results in POOLING_CLAIMS.items()
         for seed, result in zip(POOLING_SEEDS, results, strict=True)
     ]
-    rows += [("your run", n, own.seed, r) for n, r in own.results.items()] if own is not None else []
     header = ["models", "network", "seed", "accuracy", "consistency_given_correct", "first_correct", "consistency"]
     return {
         "pooling_comparison.csv": lambda: csv_bytes(
@@ -316,7 +404,7 @@ def pooling_panel() -> Exports:
             [
                 (
                     source,
-                    pooling_title(name),
+                    name,
                     seed,
                     f"{r.accuracy:.4f}",
                     f"{r.agree_given_correct:.4f}",
@@ -330,20 +418,56 @@ def pooling_panel() -> Exports:
     }
 
 
-def train_pooling(seed: int) -> PoolingRun:
-    """Train every network of the pooling comparison with `seed`, with a progress bar, and measure each on the
-    same new objects."""
-    works = [
-        Work(
-            f"Training {pooling_recipe(name, seed).title}…",
-            lambda progress, name=name: train_recipe(pooling_recipe(name, seed), on_progress=steps_of(progress))[0],
+def exactness_note(results: Mapping[str, Sequence[ShiftConsistency]]) -> str:
+    """What the circular + APS row shows: exact consistency, by construction, with the accuracy it has."""
+    circular = pooling_figures(results["circular aps"])
+    if circular.agree.low < 1:
+        return ""
+    return (
+        f"Circular padding + APS gives the same answer at both places for every pair with every seed (100%), while "
+        f"{circular.accuracy.mean:.1%} of its answers are right: exact by construction, not by luck."
+    )
+
+
+def put_in_controls(
+    comparison: Mapping[str, LabControls], title: Callable[[str], str], seed: int, key_prefix: str
+) -> None:
+    """A button for each network of a comparison: it puts it, with `seed`, into the *Build and train your own*
+    controls."""
+    for column, (name, controls) in zip(st.columns(len(comparison)), comparison.items(), strict=True):
+        column.button(
+            title(name),
+            key=f"{key_prefix}_{name}",
+            on_click=set_controls,
+            args=(replace(controls, seed=seed),),
+            icon=":material/tune:",
         )
-        for name in POOLING_COMPARISON
+
+
+def train_pooling() -> PoolingRun:
+    """Train every network of the anti-aliasing comparison with every seed, smaller (QUICK_TRAINING), with a progress
+    bar, and measure each on the same new objects as it is trained. The run is kept in the session from the start."""
+    recipes = anti_aliasing_recipes(quick=True)
+    run = PoolingRun([], total=len(recipes))
+    LAB_POOLING.set(run)
+    start = time.perf_counter()
+    scenes: list[ShiftPairScenes] = []
+
+    def trained_and_measured(name: str, seed: int, recipe: Recipe, progress: RunnerProgress) -> None:
+        model, _ = train_recipe(recipe, on_progress=steps_of(progress))
+        run.measured.append((name, seed, consistency_on(model, scenes[0])))
+
+    works = [Work("Drawing the test objects at nearby places…", lambda progress: scenes.append(shift_pair_scenes()))]
+    works += [
+        Work(
+            f"Training {recipe.title} ({index} of {len(recipes)})…",
+            lambda progress, name=name, seed=seed, recipe=recipe: trained_and_measured(name, seed, recipe, progress),
+        )
+        for index, (name, seed, recipe) in enumerate(recipes, start=1)
     ]
-    works.append(Work("Showing new objects at nearby places…", lambda progress: shift_pair_scenes()))
-    *models, scenes = run_all(works, st.empty())
-    trained = zip(POOLING_COMPARISON, models, strict=True)
-    return PoolingRun(seed, {name: consistency_on(model, scenes) for name, model in trained})
+    run_all(works, st.empty())
+    run.seconds = time.perf_counter() - start
+    return run
 
 
 def widget_values(controls: LabControls) -> dict[Key, object]:
