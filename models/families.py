@@ -71,6 +71,7 @@ class Family:
     scene: SceneChoices
     intro: str  # the end of the page's first sentence: what the columns compare
     linkable: bool = True  # a link may name it (a session's own model cannot be opened elsewhere)
+    group: str = "Small CNNs (shapes)"  # its part of the Architecture list (ImageNet models: models.registry.GROUPS)
 
     @property
     def default_layer(self) -> str:
@@ -118,6 +119,7 @@ def imagenet_family(spec: ModelSpec, weights_folder: Path) -> Family:
         layers=spec.layers,
         scene=PHOTOS,
         intro=IMAGENET_INTRO,
+        group=spec.group,
     )
 
 

@@ -3,6 +3,7 @@ torchvision's own download (cached by torch hub, so it works offline once fetche
 
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 from torchvision.models import WeightsEnum, get_model, get_model_weights
 
-from .registry import ModelSpec
+from .registry import REGISTRY, ModelSpec
 from .unavailable import ModelUnavailable
 
 WEIGHTS_DIR_ENV = "SHIFTLAB_WEIGHTS_DIR"
@@ -68,12 +69,28 @@ def hub_checkpoint(weights: WeightsEnum) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
 
 
+def architecture(name: str) -> nn.Module:
+    """torchvision's builder for the registry model `name`, with its entry's builder options (the
+    architecture its ImageNet weights were trained as), randomly initialised from torch's generator."""
+    return get_model(name, **dict(REGISTRY[name].options))
+
+
 def build(name: str, seed: int = 0) -> nn.Module:
     """Run torchvision's builder under a private RNG seeded with `seed`: the same seed gives
     the same random initialisation, and the caller's random stream is left as it was."""
     with _RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)  # CPU only, like the fork: GPU streams stay untouched
-        return get_model(name)
+        return architecture(name)
+
+
+def renamed(spec: ModelSpec, state: dict) -> dict:
+    """A checkpoint's state_dict with its keys renamed to the model's own (the entry's `renames`), in place:
+    the dict keeps the metadata some architectures read when loading (MNASNet's version)."""
+    for pattern, replacement in spec.renames:
+        for key in list(state):
+            if (new := re.sub(pattern, replacement, key)) != key:
+                state[new] = state.pop(key)
+    return state
 
 
 def load_pretrained(spec: ModelSpec, weights: WeightsEnum, folder: Path, allow_download: bool) -> tuple[nn.Module, str]:
@@ -96,7 +113,7 @@ def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, path: Path) -> nn.M
     cached = hub_checkpoint(weights)
     try:
         model = build(spec.name)
-        model.load_state_dict(weights.get_state_dict(check_hash=True, weights_only=True), strict=True)
+        model.load_state_dict(renamed(spec, weights.get_state_dict(check_hash=True, weights_only=True)), strict=True)
     except Exception as exc:  # no network (URLError), a cut download, a hash mismatch, a damaged cached file, ...
         if cached.is_file():  # torch hub only keeps a download that arrived whole, so this copy is the problem
             logger.warning(
@@ -158,7 +175,7 @@ def _load_file(spec: ModelSpec, path: Path) -> nn.Module:
         why = "it is damaged or cut short, or holds more than weights (anything that could run code is refused)"
         raise _unusable_file(spec, path, why) from exc
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(renamed(spec, state), strict=True)
     except Exception as exc:  # not a state_dict, or missing, unexpected or misshapen layers
         logger.warning("Could not load %s into %s (%s: %s)", path, spec.name, type(exc).__name__, exc, exc_info=True)
         why = f"it holds something other than the weights of torchvision's {spec.name} (another architecture's?)"

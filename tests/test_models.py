@@ -15,7 +15,7 @@ from PIL import Image
 from torch import nn
 from torch.fx import GraphModule
 from torchvision.models import get_model
-from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+from torchvision.models.feature_extraction import create_feature_extractor
 from torchvision.transforms import v2
 
 import models.weights
@@ -60,16 +60,10 @@ def chelsea() -> torch.Tensor:
 
 
 def test_registry_lists_mobilenet_first_and_keys_by_builder_name() -> None:
-    assert list(REGISTRY) == ["mobilenet_v2", "resnet18", "squeezenet1_1", "alexnet", "vgg11"]
+    assert list(REGISTRY)[0] == "mobilenet_v2"
+    assert {"resnet18", "squeezenet1_1", "alexnet", "vgg11"} <= REGISTRY.keys()
     assert all(key == spec.name and 4 <= len(spec.layers) <= 6 for key, spec in REGISTRY.items())
-
-
-@pytest.mark.parametrize("name", list(REGISTRY))
-def test_probe_layers_are_graph_nodes_in_shallow_to_deep_order(name: str) -> None:
-    with torch.device("meta"):  # tracing needs the architecture only, not initialised weights
-        nodes = get_graph_node_names(get_model(name))[1]  # eval-mode node names, in execution order
-    positions = [nodes.index(layer) for layer in REGISTRY[name].layers]
-    assert positions == sorted(positions)
+    # every entry's probe layers, strides and build: tests/test_architectures.py
 
 
 @pytest.mark.parametrize("size", [224, 320])
@@ -295,10 +289,26 @@ def test_loading_models_while_another_thread_runs_forward_passes_is_safe() -> No
     assert torch.nn.Module.__call__ is original_call
 
 
-def test_one_shared_network_called_from_many_sessions_at_once_gives_each_its_own_answer(scratch: Network) -> None:
+# Kinds of layer enough to show that nothing a forward pass runs keeps state between calls (every entry is
+# built and run in tests/test_architectures.py): inverted residuals, skip connections, concatenation,
+# plain stacks; and squeeze-and-excitation gates, layer norms, channel shuffles.
+THREADED = (
+    "mobilenet_v2",
+    "resnet18",
+    "squeezenet1_1",
+    "vgg11",
+    "mobilenet_v3_small",
+    "convnext_tiny",
+    "shufflenet_v2_x1_0",
+)
+
+
+@pytest.mark.parametrize("name", THREADED)
+def test_one_shared_network_called_from_many_sessions_at_once_gives_each_its_own_answer(name: str) -> None:
     """Sessions share one cached model and call it from their own threads: every call must get
     what a call alone would get, with no trace of another session's input. Compared on the first
     probe layer: a scratch twin's logits are almost the same for any input (facts, section 5)."""
+    scratch = load_network(name, "scratch")
     layer = scratch.layers[0]
     images = [torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(k)) for k in range(8)]
     alone = [scratch(image)[layer] for image in images]

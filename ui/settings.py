@@ -9,7 +9,8 @@ from typing import TypeVar
 import streamlit as st
 
 from models.families import Family
-from ui.state import BACKGROUND, CANVAS, KEYS, MODEL, OBJECT_SIZE, Key, get_layer, layer_key, set_layer
+from models.registry import GROUPS
+from ui.state import BACKGROUND, CANVAS, KEYS, MODEL, MODEL_KIND, OBJECT_SIZE, Key, get_layer, layer_key, set_layer
 from ui.uploads import object_choices, upload_ui
 
 T = TypeVar("T")
@@ -41,15 +42,7 @@ def settings_ui(catalog: dict[str, Family]) -> tuple[Settings, Family]:
         MODEL.set(next(iter(catalog)))
     with st.sidebar:
         st.header("Model")
-        model = st.selectbox(
-            "Architecture",
-            list(catalog),
-            format_func=lambda name: catalog[name].label,
-            key=MODEL.name,
-            help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
-            "architecture with random weights). The small CNNs are shown as the CNN lab trained them; a model you "
-            "train in the CNN lab appears here too.",
-        )
+        model = architecture_ui(catalog)
         family = catalog[model]
         if get_layer(model) not in family.layers:
             set_layer(model, family.default_layer)
@@ -79,6 +72,43 @@ def settings_ui(catalog: dict[str, Family]) -> tuple[Settings, Family]:
         if len(choices.backgrounds) == len(choices.canvases) == 1:
             st.caption(f"On {background}, {canvas} × {canvas} px: the scene these models were trained on.")
     return Settings(model, layer, obj, object_size, background, canvas), family
+
+
+def architecture_ui(catalog: dict[str, Family]) -> str:
+    """The kind of model (every kind, or one part of the list: Family.group) and the model: its name.
+
+    The list of every kind shows the parts one after the other, in the catalog's order. A model chosen
+    elsewhere (a link, a lesson) that is not of the kind shown brings its own kind along."""
+    kinds = {family.group: [] for family in catalog.values()}
+    for name, family in catalog.items():
+        kinds[family.group].append(name)
+    if MODEL_KIND.get() and MODEL.get() not in kinds.get(MODEL_KIND.get(), ()):  # also a kind no longer offered
+        MODEL_KIND.set(catalog[MODEL.get()].group)
+    st.selectbox(
+        "Kind of model",
+        ["", *kinds],
+        format_func=lambda kind: f"{kind} ({len(kinds[kind])})" if kind else f"All kinds ({len(catalog)})",
+        key=MODEL_KIND.name,
+        on_change=_first_of_kind,
+        args=(kinds,),
+        help=" ".join(f"*{kind}*: {what}." for kind, what in GROUPS.items() if kind in kinds),
+    )
+    return st.selectbox(
+        "Architecture",
+        kinds.get(MODEL_KIND.get(), list(catalog)),
+        format_func=lambda name: catalog[name].label,
+        key=MODEL.name,
+        help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
+        "architecture with random weights). *Ready offline*: its pretrained weights are on this machine; the "
+        "others are downloaded once, where there is internet. The small CNNs are shown as the CNN lab trained "
+        "them; a model you train in the CNN lab appears here too.",
+    )
+
+
+def _first_of_kind(kinds: dict[str, list[str]]) -> None:
+    """A new kind chosen: its first model, unless the model shown is of that kind."""
+    if MODEL_KIND.get() and MODEL.get() not in kinds[MODEL_KIND.get()]:
+        MODEL.set(kinds[MODEL_KIND.get()][0])
 
 
 def choice(label: str, options: Sequence[T], key: Key[T], slider: bool = False, help: str | None = None) -> T:
