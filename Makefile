@@ -27,7 +27,10 @@ test: $(VENV)/.dev /usr/bin/chromium
 bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.drag_latency
 	$(PY) -m benchmarks.score_map_throughput
+	$(PY) -m benchmarks.architectures
 	$(PY) -m benchmarks.lab_training
+	$(PY) -m benchmarks.layer_profile
+	$(PY) -m benchmarks.position_readout
 	$(PY) -m benchmarks.load_test --clients protocol
 	$(PY) -m benchmarks.load_test --clients browser
 

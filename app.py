@@ -62,7 +62,7 @@ def drag_page() -> None:
     models = resources.load_columns(family)
     PAGE_RUN.set(True)  # the live view's run is part of the page's: it draws, and returns what the panels below need
     below_view(settings, family, live_view(settings, family, models))
-    if compute_requests(settings, models.loaded, progress):  # after the view, which stays on screen meanwhile
+    if compute_requests(settings, family, models.loaded, progress):  # after the view, which stays on screen meanwhile
         st.rerun()  # so that the live view shows the results
 
 

@@ -442,3 +442,37 @@ def test_a_layer_whose_every_cell_sees_the_border_gets_no_error_and_the_way_to_a
     drag_to(at, 176, 160, seq=2, dragging=False)
     report = at.session_state.measured[-1].reports["scratch"]["features.13.add"]
     assert report.cells_compared > 0 and report.equivariance_error == pytest.approx(0.0, abs=1e-4)  # one cell
+
+
+def test_layer_profiles_are_computed_on_request_with_every_layer_and_exported(monkeypatch, tmp_path):
+    offered = []
+    monkeypatch.setattr("ui.live_view.export_button", lambda files, name: offered.append(files))
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="model").set_value(TEACHING).run()
+    at.button(key="compute_profiles").click().run()
+    assert not at.exception, at.exception
+    text = next(m.value for m in at.markdown if "Layer profiles" in m.value)
+    assert "averaged over 10 objects" in text
+    charts = next(element.proto.body for element in at.get("html") if 'class="profile-row"' in element.proto.body)
+    layers = teaching_family().layers
+    assert charts.count('class="profile-plot"') == 3 * len(layers)  # pooled, whole maps, equivariance error
+    rows = list(csv.DictReader(io.StringIO(offered[-1]["layer_profiles.csv"]().decode())))
+    distances = {row["distance_px"] for row in rows}
+    assert len(rows) == len(layers) * 3 * 2 * len(distances) and "0" in distances  # both models
+    assert offered[-1]["layer_profiles.png"]().startswith(b"\x89PNG")
+
+
+def test_where_is_it_is_read_out_on_request_for_both_models_and_exported(monkeypatch, tmp_path):
+    offered = []
+    monkeypatch.setattr("ui.live_view.export_button", lambda files, name: offered.append(files))
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="model").set_value(TEACHING).run()
+    at.button(key="compute_position_readout").click().run()
+    assert not at.exception, at.exception
+    text = next(m.value for m in at.markdown if "**Where is it?**" in m.value)
+    assert "tested on 100 others" in text and "Guessing the middle every time is off by" in text
+    table = next(element.proto.body for element in at.get("html") if "R² x" in element.proto.body)
+    assert table.count("<tr><td><code>") == len(teaching_family().layers)
+    assert {"position_readout.csv", "position_readout_predictions.csv", "position_readout.png"} <= set(offered[-1])
+    at.button(key="compute_position_readout").click().run()  # asked again in the same view: nothing recomputed
+    assert not at.exception and at.session_state.results_computed == 1

@@ -172,7 +172,8 @@ def on_screen(locator: Locator, height: int = 720) -> bool:
 def test_a_sweep_keeps_the_view_on_screen_while_it_computes_then_the_page_goes_to_its_result(app_page: Page):
     app_page.set_viewport_size({"width": 1280, "height": 720})
     app_page.goto(app_page.url.split("?")[0] + "?lesson=anti_aliasing")
-    app_page.get_by_text("Lesson 7 of 7").wait_for(timeout=90_000)
+    number = list(LESSONS).index("anti_aliasing") + 1
+    app_page.get_by_text(f"Lesson {number} of {len(LESSONS)}").wait_for(timeout=90_000)
     app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
     app_page.get_by_role("button", name="Sweep 1 px along x").click()
     progress = app_page.get_by_text(re.compile("Sweeping with the .* model"))
@@ -190,7 +191,7 @@ def test_a_sweep_keeps_the_view_on_screen_while_it_computes_then_the_page_goes_t
 
 def test_in_a_lesson_a_click_beside_the_object_does_not_move_it_but_a_drag_does(app_page: Page):
     app_page.goto(app_page.url.split("?")[0] + "?lesson=equivariance")
-    app_page.get_by_text("Lesson 1 of 7").wait_for(timeout=90_000)
+    app_page.get_by_text(f"Lesson 1 of {len(LESSONS)}").wait_for(timeout=90_000)
     canvas = app_page.locator(".drag-canvas canvas")
     box = canvas.bounding_box()
     scale = box["width"] / 224
@@ -204,3 +205,31 @@ def test_in_a_lesson_a_click_beside_the_object_does_not_move_it_but_a_drag_does(
     app_page.mouse.move(box["x"] + 153 * scale, box["y"] + 112 * scale, steps=8)
     app_page.mouse.up()
     app_page.get_by_text("object at x = 153, y = 112").first.wait_for(timeout=15_000)
+
+
+def test_profiles_and_where_is_it_are_drawn_readably_on_a_projector(app_page: Page):
+    """At 1280 × 720 the two long measurements of the drag view (on the quick teaching CNNs) arrive where the
+    student is looking, every chart fits the page's width, and their tables are there; screenshots are kept."""
+    app_page.set_viewport_size({"width": 1280, "height": 720})
+    app_page.goto(app_page.url.split("?")[0] + "?model=teaching_cnn")
+    app_page.locator(".drag-canvas canvas").wait_for(timeout=90_000)
+    app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    ARTIFACTS.mkdir(exist_ok=True)
+    width = app_page.evaluate("() => document.documentElement.clientWidth")
+    for button, heading, drawn, name in (
+        ("Layer profiles over distance", "Layer profiles", ".profile-row", "profiles"),
+        ("Where is it? (position read-out)", "Where is it?", "table.position-readout", "where_is_it"),
+    ):
+        app_page.get_by_role("button", name=button).click()
+        result = app_page.get_by_text(heading, exact=False).locator("visible=true").last
+        result.wait_for(timeout=180_000)
+        app_page.locator(drawn).first.wait_for(timeout=30_000)
+        app_page.wait_for_function(  # the page went to the result
+            f"() => {{ const r = document.querySelector('{drawn}')?.getBoundingClientRect(); "
+            "return r && r.top < innerHeight && r.bottom > 0; }",
+            timeout=10_000,
+        )
+        boxes = [box for box in map(Locator.bounding_box, app_page.locator(drawn).all()) if box]
+        assert boxes and all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in boxes), (name, boxes)
+        app_page.screenshot(path=ARTIFACTS / f"{name}.png")
+    expect(app_page.locator(".readout-plot img")).to_be_visible()  # the read-out's chart, beside its table

@@ -49,3 +49,11 @@ def test_the_four_kinds_of_model_are_one_entry_each_in_the_catalog():
     source = code_of(ROOT / "models" / "families.py")
     body = source[source.index("def catalog(") :]
     assert all(f"{name}(" in body for name in ("imagenet_family", "teaching_family", "circular_family", "lab_family"))
+
+
+def test_the_lab_page_names_every_choice_the_small_cnns_offer():
+    """A choice the page cannot name would break its selectboxes; every new option needs its words."""
+    from models.small_cnn import DOWNSAMPLES, HEADS
+    from ui.lab_view import DOWNSAMPLE_NAMES, HEAD_NAMES
+
+    assert set(DOWNSAMPLE_NAMES) == set(DOWNSAMPLES) and set(HEAD_NAMES) == set(HEADS)

@@ -33,6 +33,7 @@ from probes import (
     shift_fractional,
     shift_image,
 )
+from probes.layer_profile import layer_profile
 from scene import compose, load_object, make_background, to_tensor
 
 from .conftest import SHARED_WEIGHTS
@@ -371,3 +372,37 @@ def test_an_equivariant_layer_plots_on_y_equals_x_without_a_staircase(request):
             assert report.measured_cells == pytest.approx((dx / 2, 0.0), abs=0.05), (variant, dx)
             if dx % 2 == 0:  # whole cells, away from the border: exact
                 assert report.equivariance_error < 1e-4 and report.cells_compared > 9000, (variant, dx)
+
+
+def test_a_layer_profile_of_circular_convs_is_flat_exactly_and_its_baseline_is_another_objects():
+    # objects are noise images moved circularly: with circular padding a stride-1 conv stack is exactly
+    # equivariant, and its pooled output exactly invariant, at every distance
+    net = relu_convs((3, 8, 8), "circular")
+    images = {seed: noise(24, 24, seed) for seed in (1, 2)}
+
+    def outputs_of(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        return dict(zip(("block1", "block2"), block_outputs_batch(net, batch), strict=True))
+
+    def scene_at(obj, x: int, y: int) -> torch.Tensor:
+        return torch.zeros(3, 24, 24) if obj is None else shift_image(images[obj], y - 12, x - 12, circular=True)
+
+    fields = {layer: ReceptiveField(1, -depth, depth) for depth, layer in enumerate(("block1", "block2"), start=1)}
+    profile = layer_profile(outputs_of, scene_at, [1, 2], [2, 1], [0, 3, 5], (12, 12), fields, canvas=24, batch_size=4)
+    for layer in fields:
+        assert profile.values[layer]["pooled"].shape == (2 * 4, 3)  # objects × directions, distances
+        assert torch.allclose(profile.mean(layer, "pooled"), torch.ones(3, dtype=torch.float64), atol=1e-6)
+        assert profile.mean(layer, "equivariance_error").max() < 1e-5
+        assert (
+            profile.mean(layer, "whole_maps")[0] == pytest.approx(1.0) and profile.mean(layer, "whole_maps")[2] < 0.99
+        )
+        expected = [pooled_cosine_similarity(*(outputs_of(torch.stack([images[1], images[2]]))[layer])), math.nan]
+        assert profile.baselines[layer]["pooled"][0] == pytest.approx(expected[0])
+
+
+def block_outputs_batch(net: nn.Sequential, images: torch.Tensor) -> list[torch.Tensor]:
+    """Every block's output for a batch (B, 3, H, W): a list of (B, C, h, w)."""
+    outputs, x = [], images
+    for block in net:
+        x = block(x)
+        outputs.append(x)
+    return outputs

@@ -137,3 +137,31 @@ def _grid_image(
     axes.set(title=title, xlabel="object centre x (px)", ylabel="object centre y (px)")
     axes.figure.colorbar(shown, ax=axes, label=value_label, shrink=0.85)
     return positions
+
+
+def profiles_png(
+    curves: dict[str, dict[str, dict[str, tuple[list[float], list[float], list[float], float | None]]]],
+    xs: list[int],
+    title: str,
+) -> bytes:
+    """A grid of charts, one row per layer and one column per measure: curves[layer][measure][model] =
+    (mean, low, high, baseline or None) at each distance in xs; each model's mean, its spread as a band and its
+    baseline dashed."""
+    layers = list(curves)
+    measures = list(next(iter(curves.values())))
+    figure = Figure(figsize=(3.6 * len(measures), 2.4 * len(layers) + 0.6), layout="constrained")
+    figure.suptitle(title)
+    grid = figure.subplots(len(layers), len(measures), squeeze=False)
+    for row, layer in zip(grid, layers, strict=True):
+        for axes, measure in zip(row, measures, strict=True):
+            for (model, (mean, low, high, baseline)), colour in zip(
+                curves[layer][measure].items(), TRACE_COLOURS, strict=False
+            ):
+                axes.plot(xs, mean, color=colour, label=model)
+                axes.fill_between(xs, low, high, color=colour, alpha=0.2)
+                if baseline is not None:
+                    axes.axhline(baseline, color=colour, linestyle="--", linewidth=1)
+            axes.set(title=f"{layer}: {measure}", xlabel="distance moved (px)")
+            axes.grid(alpha=0.3)
+    grid[0][0].legend(loc="lower left", fontsize="small")
+    return png_bytes(figure)

@@ -103,7 +103,7 @@ def path_svg(
         points = " ".join(f"{left + i * x_scale:.1f},{y_of(p):.1f}" for i, p in enumerate(values) if p is not None)
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
     alt = "line chart: probability of each model's first class at each step"
-    return f'<div class="path-chart">{legend_html(list(traces))}{_svg_img(parts, width, height, alt)}</div>'
+    return f'<div class="path-chart">{legend_html(list(traces))}{svg_img(parts, width, height, alt)}</div>'
 
 
 def shift_svg(points: dict[str, list[tuple[float, float]]], axis_label: str, size: int = 300) -> str:
@@ -143,7 +143,51 @@ def shift_svg(points: dict[str, list[tuple[float, float]]], axis_label: str, siz
                 f'fill="{colour}" fill-opacity="0.75"/>'
             )
     alt = f"scatter plot: {axis_label}, measured against expected, with the line of perfect equivariance"
-    return f'<div class="shift-plot">{_svg_img(parts, size, size, alt)}</div>'
+    return f'<div class="shift-plot">{svg_img(parts, size, size, alt)}</div>'
+
+
+Band = tuple[list[float], list[float], list[float]]  # a curve: (mean, low, high) at each x
+
+
+def profile_svg(
+    bands: dict[str, Band], baselines: dict[str, float], xs: list[int], top: float, title: str, width: int = 260
+) -> str:
+    """One measure of one layer against distance: per series its mean (a line) and its spread (a band),
+    and, where given, its baseline (a dashed line in the same colour); y from 0 to `top`. NaN leaves a gap.
+    Series take TRACE_COLOURS in order; the caller shows their legend_html."""
+    height, left, right, upper, lower = 150, 34, 8, 20, 20
+    x_scale = (width - left - right) / max(xs[-1] - xs[0], 1)
+
+    def x_of(x: float) -> float:
+        return left + (x - xs[0]) * x_scale
+
+    def y_of(v: float) -> float:
+        return upper + (1 - min(max(v / top, 0), 1)) * (height - upper - lower)
+
+    text = 'font-family="sans-serif" font-size="11" fill="#808080"'
+    parts = [f'<text x="{left}" y="12" {text}>{escape(title)}</text>']
+    for level in (0, top / 2, top):
+        y = y_of(level)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#8080804d"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4}" text-anchor="end" {text}>{level:g}</text>')
+    parts.append(f'<text x="{left}" y="{height - 4}" {text}>{xs[0]} px</text>')
+    parts.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" {text}>{xs[-1]} px</text>')
+    for (label, (mean, low, high)), colour in zip(bands.items(), TRACE_COLOURS, strict=False):
+        kept = [i for i, v in enumerate(mean) if v == v]  # not NaN
+        if not kept:
+            continue
+        outline = [f"{x_of(xs[i]):.1f},{y_of(high[i]):.1f}" for i in kept]
+        outline += [f"{x_of(xs[i]):.1f},{y_of(low[i]):.1f}" for i in reversed(kept)]
+        parts.append(f'<polygon points="{" ".join(outline)}" fill="{colour}" fill-opacity="0.18"/>')
+        line = " ".join(f"{x_of(xs[i]):.1f},{y_of(mean[i]):.1f}" for i in kept)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        if label in baselines:
+            y = y_of(baselines[label])
+            parts.append(
+                f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="{colour}" stroke-dasharray="5 3"/>'
+            )
+    alt = f"line chart: {title} against the distance moved, each model's mean with its spread"
+    return f'<div class="profile-plot">{svg_img(parts, width, height, alt)}</div>'
 
 
 def legend_html(labels: list[str]) -> str:
@@ -154,7 +198,7 @@ def legend_html(labels: list[str]) -> str:
     )
 
 
-def _svg_img(svg_parts: list[str], width: int, height: int, alt: str) -> str:
+def svg_img(svg_parts: list[str], width: int, height: int, alt: str) -> str:
     """The SVG drawn by svg_parts as an <img>: st.html does not keep inline SVG, so its styles are
     attributes; its grey text reads on light and dark themes."""
     svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">{"".join(svg_parts)}</svg>'

@@ -31,6 +31,16 @@ Quantity = Literal[
     "start_class_probability",  # the probability of the class ranked first at the start
     "start_class_first",  # 1 if that class is still ranked first, else 0
     "sweep_flip_rate",  # after *Sweep 1 px along x*: how often a 1-px move changes the top-1 class
+    # after *Layer profiles over distance*, the average over its objects at the distance move[0] from the centre:
+    "profile_pooled",  # pooled similarity
+    "profile_whole_maps",  # whole-map similarity
+    "profile_equivariance_error",
+    "profile_pooled_baseline",  # the pooled similarity of a different object (any distance)
+    # after *Where is it?*, the position read-out of the layer, on its held-out placements:
+    "readout_r2_x",  # R² of x
+    "readout_r2_y",  # R² of y
+    "readout_error_px",  # mean distance from the true position, in pixels
+    "readout_baseline_px",  # the same for always guessing the middle (the training mean)
 ]
 
 
@@ -154,6 +164,76 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             ),
             live_measurements=True,
         ),
+        "profiles": Lesson(
+            "Layer by layer, over distance",
+            {"model": "mobilenet_v2", "layer": "features.18", **STAR, "canvas": "224", "x": "112", "y": "112"},
+            "Click *Layer profiles over distance* in the sidebar: every layer's similarity and equivariance error "
+            "against how far an object moves from the centre, averaged over the photos and the star at three sizes. "
+            "Predict: which layers' maps simply move with the object, and far from the centre, is the pretrained "
+            "network's pooled last layer still more alike to the unmoved object than to a different one?",
+            "The first layers' maps simply move (equivariance error 0.000 at 8 px, for both models); deeper, moves "
+            "that "
+            "are not whole cells change them (features.6.add at 4 px: 0.352 and 0.346), and the deepest layers have no "
+            "cell clear of the border on 224 px, so no curve. The pretrained network's pooled features.18 falls from "
+            "1 to 0.864 at 104 px, still far above the 0.475 of a different object: a learnt, and only partly "
+            "invariant, code. The scratch twin's stays at 0.996, but a different object gets 0.996: its raw "
+            "similarity says nothing (Biscione & Bowers 2021).",
+            claims=(
+                Claim(
+                    "(equivariance error 0.000 at 8 px",
+                    (8, 0),
+                    "profile_equivariance_error",
+                    *shown("0.000"),
+                    layer="features.0",
+                ),
+                Claim(
+                    "0.352 and",
+                    (4, 0),
+                    "profile_equivariance_error",
+                    *shown("0.352"),
+                    PRETRAINED,
+                    layer="features.6.add",
+                ),
+                Claim(
+                    "and 0.346)",
+                    (4, 0),
+                    "profile_equivariance_error",
+                    *shown("0.346"),
+                    ("scratch",),
+                    layer="features.6.add",
+                ),
+                Claim("to 0.864 at 104 px", (104, 0), "profile_pooled", *shown("0.864"), PRETRAINED),
+                Claim(
+                    "the 0.475 of a different object", (0, 0), "profile_pooled_baseline", *shown("0.475"), PRETRAINED
+                ),
+                Claim("stays at 0.996", (104, 0), "profile_pooled", *shown("0.996"), ("scratch",)),
+                Claim("gets 0.996", (0, 0), "profile_pooled_baseline", *shown("0.996"), ("scratch",)),
+            ),
+        ),
+        "where": Lesson(
+            "Where is it? Position survives pooling",
+            {"model": "mobilenet_v2", "layer": "features.13.add", **STAR, "canvas": "224", "x": "112", "y": "112"},
+            "Averaging a layer's maps over all positions keeps *what* responded, not *where*. Click *Where is it? "
+            "(position read-out)* in the sidebar: learnt on 200 places of the star, a straight-line read-out of each "
+            "layer's averaged maps guesses where it is at 100 others. Which layers still know? Does the scratch twin?",
+            "The first layer cannot tell (R² 0.00 for both models: no better than guessing the middle, 61 px off). "
+            "Deeper, the averaged maps do know: the pretrained network's features.13.add finds the star to within "
+            "3.9 px (R² 0.99 and 1.00), and even the scratch twin's last layer knows (R² 0.98), with random "
+            "weights. Nothing was taught here: what gives the place away is the canvas border. Zero padding makes "
+            "cells near it respond differently, and deep cells see the border from everywhere (Kayhan & van Gemert "
+            "2020). The **CNN lab**'s *Where is it?* section classes identical patches by where they are: with zero "
+            "padding a network learns it, with circular padding (no border) it cannot.",
+            claims=(
+                Claim("R² 0.00 for both models", (0, 0), "readout_r2_x", *shown("0.00"), layer="features.0"),
+                Claim("R² 0.00 for both models", (0, 0), "readout_r2_y", *shown("0.00"), layer="features.0"),
+                Claim("61 px off", (0, 0), "readout_baseline_px", *shown("61"), layer="features.0"),
+                Claim("within 3.9 px", (0, 0), "readout_error_px", *shown("3.9"), PRETRAINED),
+                Claim("(R² 0.99", (0, 0), "readout_r2_x", *shown("0.99"), PRETRAINED),
+                Claim("and 1.00)", (0, 0), "readout_r2_y", *shown("1.00"), PRETRAINED),
+                Claim("(R² 0.98)", (0, 0), "readout_r2_x", *shown("0.98"), ("scratch",), "features.18"),
+                Claim("(R² 0.98)", (0, 0), "readout_r2_y", *shown("0.98"), ("scratch",), "features.18"),
+            ),
+        ),
         "position": Lesson(
             "Fully-connected heads know position",
             {"model": TEACHING, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
@@ -221,19 +301,20 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
                 "y": "112",
             },
             "Click *Sweep 1 px along x* in the sidebar: the object at every x, one pixel apart. Predict: how often "
-            "does a one-pixel move change the pretrained network's top class? And in the CNN lab: if max pool and "
-            "blur pool are equally accurate, will blur pool keep more of its right answers after a small shift?",
+            "does a one-pixel move change the pretrained network's top class? And in the CNN lab: can a network that "
+            "downsamples keep every one of its answers when the object moves a few pixels?",
             "About one move in four (23.8%): even a network trained on millions of shifted photos flips its answer "
             "at one-pixel moves, and its probability is jagged (Azulay & Weiss 2019): the strided layers alias. "
-            "(The scratch twin never flips, 0.0%: it gives every picture the same class.) Blurring before "
-            "subsampling (Zhang 2019) is meant to make a network steadier. The **CNN lab** tests it under *Does "
-            "anti-aliasing help?*: one small network trained on shapes anywhere on the canvas, with max pool and "
-            "with blur pool, then shown each new shape at a place and again up to 8 px away. With the same 20 "
-            "epochs, blur pool also learnt the shapes better (98.1% right against 84.4%, over 3 seeds), and a more "
-            "accurate network is more consistent anyway. Stopped at 8 epochs, when it is about as accurate as max "
-            "pool (86.4%), blur pool still kept more of its right answers after the shift: 93.9 ± 3.8% against "
-            "89.2 ± 3.3%, more with each of the 3 seeds (by 4 to 6 points), a gain about as large as the "
-            "differences between seeds.",
+            "(The scratch twin never flips, 0.0%: it gives every picture the same class.) The **CNN lab** compares "
+            "the cures fairly under *Does anti-aliasing help?*: one small network that averages its last maps over "
+            "all positions, trained on shapes anywhere on the canvas with only its downsampling and padding changed "
+            "(max pool, blur pool with filters 3 and 5, adaptive polyphase sampling or APS, circular padding + APS), "
+            "3 seeds each, then shown each new shape at a place and again up to 8 px away. Of its right answers, max "
+            "pool keeps 97.8 ± 0.7%; blur pool with filter 3 (Zhang 2019), about as accurate (96.1% right against "
+            "95.6%), keeps 99.3 ± 0.4%, more with each seed; circular padding + APS (Chaman & Dokmanic 2021) keeps "
+            "every one, 100% with each seed, by construction: every map moves with the object and the average "
+            "forgets where. *Train all 5 here with seeds 0, 1 and 2, smaller (about a minute)* trains them all again "
+            "in the class.",
             claims=(
                 Claim("(23.8%)", (0, 0), "sweep_flip_rate", *shown("23.8%"), PRETRAINED),
                 Claim("never flips, 0.0%", (0, 0), "sweep_flip_rate", *shown("0.0%"), ("scratch",)),

@@ -98,7 +98,7 @@ def below_view(settings: Settings, family: Family, view: LiveView) -> None:
     """The panels under the live view, as of the last rest: results asked for in the sidebar, the path,
     every layer's measurements and the shift plots, and the download of all of it."""
     below = [
-        results_panel(settings, view.loaded, view.position),
+        results_panel(settings, family, view.loaded, view.position),
         path_panel(view.loaded),
         measurements_panel(view.history, view.loaded),
     ]

@@ -79,7 +79,8 @@ def take_measurements(
     if dragging and history and not LIVE.get():  # the toggle below, as last set
         return history
     layers = (settings.layer,) if dragging and any(m.complete for m in history) else None  # a table to show
-    latest = measure(settings, family, loaded, outputs, position, layers)
+    reference = PATH.get()[0]["x"], PATH.get()[0]["y"]  # where the path began: the pinned reference
+    latest = measure(settings, family, loaded, outputs, reference, position, layers)
     if history and (history[-1].position, history[-1].layer) == (latest.position, latest.layer):
         history.pop()  # the same rest measured again, e.g. after another layer's table
     history.append(latest)
@@ -92,13 +93,15 @@ def measure(
     family: Family,
     loaded: dict[str, Network],
     outputs: dict[str, dict[str, torch.Tensor]],
+    reference: tuple[int, int],
     position: tuple[int, int],
     layers: tuple[str, ...] | None = None,
 ) -> Measurements:
-    """`layers` (default every probe layer) of each loaded model, from this event's forward pass; the
-    reference, baseline and empty-canvas outputs are cached per scene and pinned position. The models
-    are measured at once, one thread each (torch releases the GIL): on two cores in the time of one."""
-    x0, y0 = PATH.get()[0]["x"], PATH.get()[0]["y"]
+    """`layers` (default every probe layer) of each loaded model, with the object at `position` (this event's
+    forward pass, `outputs`) against `reference` (x, y); the reference, baseline and empty-canvas outputs are
+    cached per scene and pinned position. The models are measured at once, one thread each (torch releases the
+    GIL): on two cores in the time of one."""
+    x0, y0 = reference
     dx, dy = position[0] - x0, position[1] - y0
     other = baseline_object(family, settings.object)
     fields = {column.key: column.fields() for column in family.columns if column.key in loaded}

@@ -19,6 +19,19 @@ NOTES = MappingProxyType(
         "path": "Left to right: the steps of your drag since the reference position. Up: each model's "
         "probability of the class it ranked first at the reference. A flat line: where the object is did not "
         "matter. A dip: a position where the network is less sure, or sees something else.",
+        "anti_aliasing": "One row per network, each trained with the same seeds. *Accuracy*: the fraction of the "
+        "1,000 scenes classified right. *Consistency given a correct first answer*: of the objects right at their "
+        "first place, the fraction still right after a move of up to 8 px; it cannot be won by always giving the "
+        "same answer. *Consistency, all pairs*: the same top class at both places. Each figure is the mean ± "
+        "standard deviation over the seeds (range in brackets): a difference smaller than the spread may be luck.",
+        "location_task": "**Left table:** the same patch in every image; only its quadrant is its class. "
+        "Chance is 25 %. A network that gets the held-out places right has learnt where the patch is from the "
+        "border alone, since its head averages over all positions. With circular padding there is no border: "
+        "moving the patch by half the canvas only moves the maps round, so the four quadrants look the same to "
+        "it. **Right table:** the same question for a lab net with random weights, asked by a straight-line "
+        "read-out of each block's averaged maps (R² = 1: exactly where; 0: no better than guessing the middle). "
+        "The first block's small receptive fields see the border only at the very edge, so it hardly knows; "
+        "deeper blocks see the border from further in.",
         "measurements": "**Beside each model's class bars:** the chosen layer's numbers between the reference "
         "position (where the path began) and now. **Below:** one row per layer, redone whenever the object rests. "
         "*s* is the layer's stride; a move of Δ pixels should shift its maps by Δ/s cells. *Maps moved* is the "
@@ -38,6 +51,22 @@ NOTES = MappingProxyType(
         "the model's probability of its first class with the object there (dark blue = unsure, yellow = sure; "
         "viridis, readable with colour blindness). A dot: another class wins there. An even, bright map means "
         "the network does not care where the object is.",
+        "profiles": "One row per layer, shallow to deep; left to right in each chart, how far the object moved "
+        "from the centre. *Pooled* and *whole-map similarity*: how alike the layer's output stays (1 = identical), "
+        "averaged over many objects and sizes; the band holds the middle 80 % of them, and the dashed line in the "
+        "same colour is the similarity of a *different* object: only a curve well above its dashed line means "
+        "the network still sees the same thing. A scratch twin's curves sit near 1 and on top of its dashed "
+        "line: it finds everything alike. *Equivariance error*: 0 = the maps simply moved with the object; "
+        "zigzags come from moves that are not whole cells (aliasing); a missing curve means every cell of that "
+        "layer sees the canvas border.",
+        "position_readout": "*Where is it?* Each layer's maps are averaged over all positions, as a "
+        "global-average-pool head sees them; that throws away *where* in the map anything is. A straight-line "
+        "read-out is then learnt on two thirds of the object's places and asked where the object is on the other "
+        "third. *Error*: how far off it is on those, in pixels, against *guessing the middle* every time (dashed). "
+        "*R²*: 1 = it finds the exact place; 0 = no better than guessing the middle. A layer can only know where "
+        "after averaging if its channels respond differently near the canvas border: zero padding lets it, so "
+        "even a network with random weights knows where the object is in its deep layers, whose receptive "
+        "fields reach the border from everywhere.",
         "sweep": "Left to right: the object's centre, one pixel at a time, at the same height. Up: each model's "
         "probability of its first class. A smooth line means small moves change little; a jagged one means a "
         "single pixel can change the answer (aliasing in the strided layers).",

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 import streamlit as st
 import torch
 from streamlit.delta_generator import DeltaGenerator
 
 from models import Network
+from models.families import Family
 from probes import ScoreMap, flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
 from ui import resources
-from ui.export import csv_bytes, line_chart_png, score_maps_png
+from ui.export import Exports, csv_bytes, line_chart_png, score_maps_png
 from ui.figures import path_svg, png_data_url, score_map_image
 from ui.notes import how_to_read
 from ui.panel import NOTHING, Panel
-from ui.runner import Work, run_all
+from ui.position_view import readout_button, readout_jobs, readout_panel
+from ui.profile_view import ProfileRequest, profile_jobs, profile_panel
+from ui.results import Job, compute_all, request_in, results_of
+from ui.runner import Work
 from ui.scroll import scroll_here
 from ui.settings import Settings
 from ui.state import (
     CONSISTENCY_REQUEST,
+    PROFILE_REQUEST,
+    READOUT_REQUEST,
     RESULTS,
     RESULTS_COMPUTED,
     SCORE_MAP_CANVAS,
@@ -29,7 +34,6 @@ from ui.state import (
     SCORE_MAP_STEP,
     SWEEP_REQUEST,
     TRACKED,
-    Key,
     X,
     Y,
 )
@@ -37,8 +41,6 @@ from ui.state import (
 GRID_STEPS = (32, 16, 8, 4)
 MAX_GRID_POINTS = 56 * 56  # at ~15 images/s, one model's map takes at most ~3.5 min of one core
 CONSISTENCY_PAIRS = 100
-T = TypeVar("T")
-MAPS_KEPT = 8  # per session: enough to flip between steps and models without recomputing
 MIN_GRID_SIDE = 14  # the default grid step's positions along each side at least (16 on the small CNNs' 64 px)
 
 
@@ -67,7 +69,7 @@ class ConsistencyRequest:
     y: int
 
 
-REQUESTS = (SCORE_MAP_REQUEST, SWEEP_REQUEST, CONSISTENCY_REQUEST)
+REQUESTS = (SCORE_MAP_REQUEST, SWEEP_REQUEST, CONSISTENCY_REQUEST, PROFILE_REQUEST, READOUT_REQUEST)
 
 
 def steps_for(canvas: int) -> tuple[int, ...]:
@@ -75,58 +77,20 @@ def steps_for(canvas: int) -> tuple[int, ...]:
     return tuple(step for step in GRID_STEPS if len(grid_positions(canvas, step)) ** 2 <= MAX_GRID_POINTS)
 
 
-def cancel_requests() -> None:
-    """Forget what the sidebar asked for, so that the stopped computations do not start again."""
-    for request in REQUESTS:
-        request.set(None)
-
-
-def request_in(key: Key[T | None], view: Settings) -> T | None:
-    """What the sidebar asked for under `key`, if it was asked for this view (the settings without the layer):
-    a request made for another view is not shown."""
-    request = key.get()
-    return request if request is not None and request.view == view else None
-
-
-@dataclass(frozen=True)
-class Job(Generic[T]):
-    """One model's share of what the sidebar asked for: its key among the session's results, and the work."""
-
-    key: tuple
-    work: Work[T]
-
-
-def ready(job: Job[T]) -> T | None:
-    """The job's result if it was computed in this session (by compute_requests), else None."""
-    return RESULTS.get().get(job.key)
-
-
-def results_of(jobs: dict[str, Job[T]]) -> dict[str, T]:
-    """The jobs' results that are ready, by variant: a panel shows what is computed, never computes itself."""
-    return {variant: result for variant, job in jobs.items() if (result := ready(job)) is not None}
-
-
-def compute_requests(settings: Settings, loaded: dict[str, Network], slot: DeltaGenerator) -> bool:
+def compute_requests(settings: Settings, family: Family, loaded: dict[str, Network], slot: DeltaGenerator) -> bool:
     """Compute what the sidebar asked for and is not ready yet, showing progress in `slot` (under the
     sidebar's buttons); whether anything was computed. Called after the live view is drawn, so the scene,
     maps and class bars stay on screen meanwhile, and outside its fragment: a click inside a fragment
     never interrupts a run (Streamlit lets it finish), so only from out here can Stop stop it."""
     view = settings.without_layer
-    jobs = [
-        job
-        for kind in (score_map_jobs(view, loaded), sweep_jobs(view, loaded), consistency_jobs(view, loaded))
-        for job in kind.values()
-        if ready(job) is None
-    ]
-    if not jobs:
-        return False
-    results = RESULTS.get()
-    for job, result in zip(jobs, run_all([job.work for job in jobs], slot, on_stop=cancel_requests), strict=True):
-        results[job.key] = result
-    for old in list(results)[:-MAPS_KEPT]:
-        del results[old]
-    RESULTS_COMPUTED.set(RESULTS_COMPUTED.get() + 1)  # the results panel scrolls into view once for them
-    return True
+    kinds = (
+        score_map_jobs(view, loaded),
+        sweep_jobs(view, loaded),
+        consistency_jobs(view, loaded),
+        profile_jobs(view, family, loaded),
+        readout_jobs(request_in(READOUT_REQUEST, view), loaded),
+    )
+    return compute_all([job for jobs in kinds for job in jobs.values()], slot, REQUESTS)
 
 
 def tracked_networks(loaded: dict[str, Network]) -> list[tuple[str, Network, int]]:
@@ -138,6 +102,25 @@ def tracked_networks(loaded: dict[str, Network]) -> list[tuple[str, Network, int
 def logits_and_scene(view: Settings, net: Network) -> tuple[Callable, Callable]:
     """The two functions the probes need: images -> logits, and (x, y) -> the scene image."""
     return (lambda images: net(images)["logits"]), (lambda x, y: resources.scene_batch(view, x, y)[0])
+
+
+def tracked_name(net: Network, index: int) -> str:
+    """The name of a model's series: the model and the class it tracks, "ImageNet-pretrained: umbrella"."""
+    return f"{net.title}: {net.categories[index]}"
+
+
+def top1_names(results: Mapping[str, tuple[torch.Tensor, torch.Tensor]], loaded: Mapping[str, Network]) -> dict:
+    """Each model's top-1 class names at every point, by model title, from its (probability, top-1) results."""
+    return {loaded[v].title: [loaded[v].categories[i] for i in top1.tolist()] for v, (_, top1) in results.items()}
+
+
+def sweep_series(
+    results: Mapping[str, tuple[torch.Tensor, torch.Tensor]], loaded: Mapping[str, Network], tracked: Mapping[str, int]
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+    """(traces, top1s) of a sweep: each model's tracked-class probability at every x, by `tracked_name`, and its
+    top-1 class names, by title."""
+    traces = {tracked_name(loaded[v], tracked[v]): probability.tolist() for v, (probability, _) in results.items()}
+    return traces, top1_names(results, loaded)
 
 
 def default_step(steps: tuple[int, ...], canvas: int) -> int:
@@ -178,6 +161,16 @@ def score_map_controls(settings: Settings) -> DeltaGenerator:
             "now; how often do both get the same top-1 class?",
         ):
             CONSISTENCY_REQUEST.set(ConsistencyRequest(settings.without_layer, X.get(), Y.get()))
+        if st.button(
+            "Layer profiles over distance",
+            key="compute_profiles",
+            width="stretch",
+            help="Biscione & Bowers (2021): every layer's similarity and equivariance error against how far the "
+            "object moved, averaged over many objects and sizes, for both models.",
+        ):
+            PROFILE_REQUEST.set(ProfileRequest(settings.without_layer))
+        if (readout := readout_button(settings.without_layer)) is not None:
+            READOUT_REQUEST.set(readout)
         return st.empty()
 
 
@@ -209,7 +202,7 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
     maps, images, captions = {}, [], []
     for variant, scores in results.items():
         net = loaded[variant]
-        maps[f"{net.title}: {net.categories[tracked[variant]]}"] = scores
+        maps[tracked_name(net, tracked[variant])] = scores
         images.append(png_data_url(score_map_image(scores, settings.canvas, position)))
         captions.append(
             f"{net.title}: “{net.categories[tracked[variant]]}” stays first at "
@@ -228,21 +221,23 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
             column.caption(caption)
         how_to_read("score_maps")
 
-    return Panel(
-        draw,
-        {
-            "score_maps.csv": lambda: csv_bytes(
-                ["model_and_class", "x", "y", "probability", "still_first"],
-                [
-                    (name, x, y, f"{float(scores.probability[i, j]):.6f}", bool(scores.top1_kept[i, j]))
-                    for name, scores in maps.items()
-                    for i, y in enumerate(scores.positions)
-                    for j, x in enumerate(scores.positions)
-                ],
-            ),
-            "score_maps.png": lambda: score_maps_png(maps, settings.canvas, position),
-        },
-    )
+    return Panel(draw, score_map_exports(maps, settings.canvas, position))
+
+
+def score_map_exports(maps: dict[str, ScoreMap], canvas: int, position: tuple[int, int]) -> Exports:
+    """The score maps (by "model: class") as CSV, every grid point, and as one PNG with `position` marked."""
+    return {
+        "score_maps.csv": lambda: csv_bytes(
+            ["model_and_class", "x", "y", "probability", "still_first"],
+            [
+                (name, x, y, f"{float(scores.probability[i, j]):.6f}", bool(scores.top1_kept[i, j]))
+                for name, scores in maps.items()
+                for i, y in enumerate(scores.positions)
+                for j, x in enumerate(scores.positions)
+            ],
+        ),
+        "score_maps.png": lambda: score_maps_png(maps, canvas, position),
+    }
 
 
 def sweep_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
@@ -271,13 +266,8 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
         return NOTHING
     y = SWEEP_REQUEST.get().y
     tracked = TRACKED.get()
-    points = [(x, y) for x in range(settings.canvas)]
-    traces, flips, top1s = {}, [], {}
-    for variant, (probability, top1) in results.items():
-        net = loaded[variant]
-        traces[f"{net.title}: {net.categories[tracked[variant]]}"] = probability.tolist()
-        top1s[net.title] = [net.categories[i] for i in top1.tolist()]
-        flips.append(f"{net.title} {flip_rate(top1):.1%}")
+    traces, top1s = sweep_series(results, loaded, tracked)
+    flips = [f"{loaded[variant].title} {flip_rate(top1):.1%}" for variant, (_, top1) in results.items()]
     plot = path_svg(traces, end_label=f"x = {settings.canvas - 1}")
 
     def draw() -> None:
@@ -289,18 +279,22 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
         st.html(plot)
         how_to_read("sweep")
 
-    return Panel(
-        draw,
-        {
-            "sweep.csv": lambda: csv_bytes(
-                ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
-                [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x, _ in points],
-            ),
-            "sweep.png": lambda: line_chart_png(
-                traces, range(settings.canvas), "object centre x (px)", "probability", f"One-pixel sweep at y = {y}"
-            ),
-        },
-    )
+    return Panel(draw, sweep_exports(traces, top1s, y))
+
+
+def sweep_exports(traces: dict[str, list[float]], top1s: dict[str, list[str]], y: int) -> Exports:
+    """The sweep at height y: each model's first-class probability (`traces`, by "model: class") and top-1 class
+    (`top1s`, by model) at every x, as CSV and PNG."""
+    xs = range(len(next(iter(traces.values()))))
+    return {
+        "sweep.csv": lambda: csv_bytes(
+            ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
+            [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x in xs],
+        ),
+        "sweep.png": lambda: line_chart_png(
+            traces, xs, "object centre x (px)", "probability", f"One-pixel sweep at y = {y}"
+        ),
+    }
 
 
 def consistency_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[tuple[torch.Tensor, torch.Tensor]]]:
@@ -328,55 +322,62 @@ def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     request = CONSISTENCY_REQUEST.get()
     centre = request.x, request.y
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
-    agreement, top1s = [], {}
-    for variant, (_, top1) in results.items():
-        net = loaded[variant]
-        agreement.append(f"{net.title} {shift_consistency(top1[0::2], top1[1::2]):.0%}")
-        top1s[net.title] = [net.categories[i] for i in top1.tolist()]
+    top1s = top1_names(results, loaded)
+    agreement = [f"{loaded[v].title} {shift_consistency(t[0::2], t[1::2]):.0%}" for v, (_, t) in results.items()]
     summary = (
         f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
         f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(agreement)}. "
         "Zhang measured 85% for an ImageNet ResNet-18 on natural photos; a scratch twin scores high because "
         "it gives every input the same class."
     )
-    return Panel(
-        lambda: st.markdown(summary),
-        {
-            "shift_consistency.csv": lambda: csv_bytes(
-                ["pair", "x1", "y1", "x2", "y2", *(f"{m}: top1 {k}" for m in top1s for k in (1, 2)), *top1s],
-                [
-                    (
-                        n,
-                        *first,
-                        *second,
-                        *(t[i] for t in top1s.values() for i in (2 * n, 2 * n + 1)),
-                        *(t[2 * n] == t[2 * n + 1] for t in top1s.values()),
-                    )
-                    for n, (first, second) in enumerate(pairs)
-                ],
-            ),
-        },
-    )
+    return Panel(lambda: st.markdown(summary), consistency_exports(pairs, top1s))
 
 
-def results_panel(settings: Settings, loaded: dict[str, Network], position: tuple[int, int]) -> Panel:
-    """Score maps, sweep and shift consistency, whichever are ready; the page scrolls to them once when
-    new ones arrive, since the buttons that asked for them are in the sidebar."""
+def consistency_exports(pairs: list, top1s: dict[str, list[str]]) -> Exports:
+    """Every pair of positions with each model's top-1 class at both (`top1s`, by model: first, second, first, …)
+    and whether they agree, as CSV."""
+    return {
+        "shift_consistency.csv": lambda: csv_bytes(
+            ["pair", "x1", "y1", "x2", "y2", *(f"{m}: top1 {k}" for m in top1s for k in (1, 2)), *top1s],
+            [
+                (
+                    n,
+                    *first,
+                    *second,
+                    *(t[i] for t in top1s.values() for i in (2 * n, 2 * n + 1)),
+                    *(t[2 * n] == t[2 * n + 1] for t in top1s.values()),
+                )
+                for n, (first, second) in enumerate(pairs)
+            ],
+        ),
+    }
+
+
+def results_panel(settings: Settings, family: Family, loaded: dict[str, Network], position: tuple[int, int]) -> Panel:
+    """Score maps, sweep, shift consistency, layer profiles and the position read-out, whichever are ready; the
+    page scrolls once to the newest of them when new ones arrive, since the buttons that asked for them are in
+    the sidebar."""
+    view = settings.without_layer
     panels = [
-        p
-        for p in (
-            score_map_panel(settings, loaded, position),
-            sweep_panel(settings, loaded),
-            consistency_panel(settings, loaded),
+        (kind, p)
+        for kind, p in (
+            ("score map", score_map_panel(settings, loaded, position)),
+            ("sweep", sweep_panel(settings, loaded)),
+            ("consistency", consistency_panel(settings, loaded)),
+            ("profile", profile_panel(settings, family, loaded)),
+            ("position readout", readout_panel(request_in(READOUT_REQUEST, view), loaded)),
         )
         if p is not NOTHING
     ]
     if not panels:
         return NOTHING
+    newest = next(reversed(RESULTS.get()))[0]  # the kind of the last result computed (a job key starts with it)
+    goes_to = next((kind for kind, _ in panels if kind == newest), panels[0][0])
 
     def draw() -> None:
-        scroll_here(key="results_scroll", token=RESULTS_COMPUTED.get())
-        for panel in panels:
+        for kind, panel in panels:
+            if kind == goes_to:
+                scroll_here(key="results_scroll", token=RESULTS_COMPUTED.get())
             panel.draw()
 
-    return Panel(draw, {name: make for panel in panels for name, make in panel.exports.items()})
+    return Panel(draw, {name: make for _, panel in panels for name, make in panel.exports.items()})

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # types of stored values only: these modules import this one
     from models.families import LabModel
     from ui.lab_view import PoolingRun
     from ui.measurements import Measurements
+    from ui.position_view import ReadoutRequest
+    from ui.profile_view import ProfileRequest
     from ui.score_map_view import ConsistencyRequest, ScoreMapRequest, SweepRequest
     from ui.settings import Settings
 
@@ -90,6 +92,7 @@ LESSON: Key[str] = Key("lesson", lambda: "free")
 NOTICE: Key[bool] = Key("lesson_notice", bool)  # the lesson's *What to notice* is open
 LINK_OPENED: Key[bool] = Key("link_opened", bool)  # the session's link was read
 MODEL: Key[str | None] = Key("model")  # a family's name; None: the catalog's first
+MODEL_KIND: Key[str] = Key("model_kind", str)  # the part of the Architecture list shown (a Family.group); "": all
 OBJECT: Key[str] = Key("object", lambda: OBJECTS[0])  # the photo object (a library name or an upload's)
 SHAPE: Key[str | None] = Key("shape")  # the drawn shape in front of the small CNNs; None: the first
 BACKGROUND: Key[str] = Key("background", lambda: BACKGROUNDS[0])
@@ -105,6 +108,8 @@ SCORE_MAP_CANVAS: Key[int | None] = Key("score_map_canvas")  # the canvas the st
 SCORE_MAP_REQUEST: Key[ScoreMapRequest | None] = Key("score_map_request")
 SWEEP_REQUEST: Key[SweepRequest | None] = Key("sweep_request")
 CONSISTENCY_REQUEST: Key[ConsistencyRequest | None] = Key("consistency_request")
+PROFILE_REQUEST: Key[ProfileRequest | None] = Key("profile_request")
+READOUT_REQUEST: Key[ReadoutRequest | None] = Key("readout_request")
 RESULTS: Key[dict[tuple, object]] = Key("score_maps", dict)  # computed results by their inputs, newest last
 RESULTS_COMPUTED: Key[int] = Key("results_computed", int)  # how many times new ones arrived: the scroll token
 
