@@ -51,6 +51,13 @@ class ModelSpec:
 # graph leaves them out). init_weights: torchvision's own initialisation for the scratch twin.
 _GOOGLE = (("transform_input", True), ("aux_logits", True), ("init_weights", True))
 
+# ResNet-50 and its wider and grouped variants share their stages (3, 4, 6, 3 bottleneck blocks): their probe layers
+# and strides are the same
+_BOTTLENECK_RESNET = (
+    ("relu", "maxpool", "layer1.2.relu_2", "layer2.3.relu_2", "layer3.5.relu_2", "layer4.2.relu_2"),
+    (2, 4, 4, 8, 16, 32),
+)
+
 _SPECS = (
     # Light (mobile)
     # stem, then the last block of each resolution stage
@@ -157,22 +164,19 @@ _SPECS = (
         "resnet50",
         "ResNet-50",
         RESIDUAL,
-        ("relu", "maxpool", "layer1.2.relu_2", "layer2.3.relu_2", "layer3.5.relu_2", "layer4.2.relu_2"),
-        (2, 4, 4, 8, 16, 32),
+        *_BOTTLENECK_RESNET,
     ),
     ModelSpec(
         "resnext50_32x4d",
         "ResNeXt-50 32x4d",
         RESIDUAL,
-        ("relu", "maxpool", "layer1.2.relu_2", "layer2.3.relu_2", "layer3.5.relu_2", "layer4.2.relu_2"),
-        (2, 4, 4, 8, 16, 32),
+        *_BOTTLENECK_RESNET,
     ),
     ModelSpec(
         "wide_resnet50_2",
         "Wide ResNet-50-2",
         RESIDUAL,
-        ("relu", "maxpool", "layer1.2.relu_2", "layer2.3.relu_2", "layer3.5.relu_2", "layer4.2.relu_2"),
-        (2, 4, 4, 8, 16, 32),
+        *_BOTTLENECK_RESNET,
     ),
     # stem conv, its max-pool, then the concatenation ending each dense block
     ModelSpec(
