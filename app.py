@@ -16,7 +16,7 @@ from ui.lessons import lesson_panel, lesson_ui, open_link
 from ui.live_view import below_view, live_view
 from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
-from ui.state import LAB_MODEL, LARGE_TEXT, PAGE_RUN, init_state, start_on_canvas
+from ui.state import LAB_MODEL, LARGE_TEXT, LINK_NOTICE, OWN_MODEL, PAGE_RUN, init_state, start_on_canvas
 
 PAGE_CSS = Path(__file__).parent / "ui" / "page.css"
 LARGE_TEXT_PX = 21  # the root font size of the large-text option (Streamlit's is 16); every rem grows with it
@@ -45,12 +45,13 @@ def main() -> None:
 
 def drag_page() -> None:
     """Two models side by side, live under the dragged object."""
-    catalog = resources.families(LAB_MODEL.get())  # made once per run, handed down
+    catalog = resources.families(LAB_MODEL.get(), OWN_MODEL.get())  # made once per run, handed down
     open_link(catalog)
     lesson = lesson_ui(catalog)
     settings, family = settings_ui(catalog)
     start_on_canvas(settings.canvas)
-    progress = score_map_controls(settings)
+    models = resources.load_columns(family)
+    progress = score_map_controls(settings, resources.drag_cost(models, settings.canvas))
     if lesson is None:
         st.title("Shift Lab", anchor=False)
         st.markdown(
@@ -59,7 +60,8 @@ def drag_page() -> None:
         )
     else:  # in the place of the title and intro, so that the view still fits a projector's screen
         lesson_panel(lesson, catalog)
-    models = resources.load_columns(family)
+    if notice := LINK_NOTICE.get():
+        st.info(notice, icon=":material/link_off:")
     PAGE_RUN.set(True)  # the live view's run is part of the page's: it draws, and returns what the panels below need
     below_view(settings, family, live_view(settings, family, models))
     if compute_requests(settings, family, models.loaded, progress):  # after the view, which stays on screen meanwhile

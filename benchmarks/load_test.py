@@ -54,9 +54,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from streamlit.proto.Delta_pb2 import Delta
 
 from benchmarks.streamlit_client import ElementPath, StreamlitClient
-from models import WEIGHTS_DIR_ENV
+from models import REGISTRY, WEIGHTS_DIR_ENV
 from tests.conftest import app_env
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from ui.resources import DEFAULT_MODEL_MEMORY_MB, MODEL_MEMORY_ENV
 
 SESSIONS = 20
 DRAGGING = 4
@@ -164,7 +165,7 @@ class Clients(Protocol):
 
     async def __aexit__(self, *exc: object) -> None: ...
 
-    async def open(self, url: str) -> Session: ...
+    async def open(self, url: str, query: str = "") -> Session: ...
 
     def cpu_seconds(self, server: int) -> float: ...
 
@@ -303,12 +304,12 @@ class Browsers:
         await self.browser.close()
         await self.playwright.stop()
 
-    async def open(self, url: str) -> Session:
-        """A new browser context and page, loaded up to the first plots."""
+    async def open(self, url: str, query: str = "") -> Session:
+        """A new browser context and page (the link's `query`: "model=resnet18"), loaded up to the first plots."""
         start = time.monotonic()
         page = await (await self.browser.new_context(viewport={"width": 1600, "height": 1000})).new_page()
         session = BrowserSession(page)
-        await page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_S * 1000)
+        await page.goto(f"{url}/?{query}" if query else url, wait_until="commit", timeout=LOAD_TIMEOUT_S * 1000)
         for shown in (
             page.get_by_text(f"object at x = {CANVAS // 2}, y = {CANVAS // 2}"),
             page.locator(".drag-canvas"),
@@ -484,10 +485,11 @@ class ProtocolClients:
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.gather(*(session.close() for session in self.sessions))
 
-    async def open(self, url: str) -> Session:
-        """Connect and run the page, up to the canvas (which comes last, after every plot)."""
+    async def open(self, url: str, query: str = "") -> Session:
+        """Connect and run the page (the link's `query`: "model=resnet18"), up to the canvas (which comes last,
+        after every plot)."""
         start = time.monotonic()
-        client = StreamlitClient(url)
+        client = StreamlitClient(url, query)
         await client.connect()
         centre = (CANVAS // 2, CANVAS // 2)
         if not await client.wait_until(
@@ -557,6 +559,19 @@ def machine_cpu_seconds() -> tuple[float, float]:
 def rss_mb(pid: int) -> float:
     """The process's resident memory (VmRSS) in MB."""
     return psutil.Process(pid).memory_info().rss / 2**20
+
+
+def unexpected_tracebacks(log: str) -> int:
+    """The log records with a traceback, but for those of pretrained weights that could not be downloaded here
+    (expected offline: the app says so in the model's column)."""
+    records = re.split(r"^(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", log, flags=re.MULTILINE)
+    return sum(1 for r in records if "Traceback" in r and "No pretrained weights for" not in r)
+
+
+def last_release(log: str) -> str:
+    """The app's last line about releasing shared models, from "Released" on."""
+    lines = [line[line.index("Released ") :] for line in log.splitlines() if "Released " in line]
+    return lines[-1] if lines else ""
 
 
 def server_log(pid: int) -> str:
@@ -660,8 +675,11 @@ def split_cores(server: int) -> None:
     os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
 
 
-async def run(url: str, clients: Clients, sessions_count: int, seconds: float, split: bool) -> None:
-    """Open the sessions, drag in some, check all of them, then print the report."""
+async def run(
+    url: str, clients: Clients, sessions_count: int, seconds: float, split: bool, models: tuple[str, ...] = ()
+) -> None:
+    """Open the sessions (the idle ones on `models` in turn, if any), drag in some, check all of them, then print
+    the report."""
     pid = server_pid(url)
     if split:
         split_cores(pid)
@@ -672,7 +690,12 @@ async def run(url: str, clients: Clients, sessions_count: int, seconds: float, s
     sampler = asyncio.create_task(sample_server(pid, clients, samples, t0))
     async with clients:
         print(f"Opening {sessions_count} sessions at once…", flush=True)
-        sessions = await asyncio.gather(*(clients.open(url) for _ in range(sessions_count)))
+        dragging_sessions = [clients.open(url) for _ in range(dragging)]
+        idle = [
+            clients.open(url, f"model={models[n % len(models)]}" if models else "")
+            for n in range(sessions_count - dragging)
+        ]
+        sessions = await asyncio.gather(*dragging_sessions, *idle)
         drag_start = time.monotonic() - t0
         print(f"Dragging in {dragging} of them for {seconds:g} s…", flush=True)
         drags = await asyncio.gather(
@@ -685,9 +708,17 @@ async def run(url: str, clients: Clients, sessions_count: int, seconds: float, s
             errors.update(await session.errors())  # update, unlike +, keeps the zero counts
     await asyncio.sleep(1)
     sampler.cancel()
-    errors["tracebacks in the server log"] = server_log(pid).count("Traceback")
+    log = server_log(pid)
+    errors["tracebacks in the server log"] = unexpected_tracebacks(log)
     errors["idle sessions not answering a key press afterwards"] = answers.count(False)
     report(clients, sessions, drags, errors, samples, drag_start, drag_end, seconds)
+    if models:
+        budget = os.environ.get(MODEL_MEMORY_ENV) or DEFAULT_MODEL_MEMORY_MB
+        print(
+            f"\nThe idle sessions opened {len(models)} architectures in turn ({', '.join(models)}); the app released "
+            f"shared models {log.count('Released ')} times to stay within {budget} MB (its last words on it: "
+            f"{last_release(log) or 'none'})."
+        )
 
 
 def report(
@@ -766,7 +797,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=DRAG_SECONDS, help="how long to drag (at least 10)")
     parser.add_argument("--sessions", type=int, default=SESSIONS, help=f"sessions to open, {DRAGGING} of them dragging")
     parser.add_argument("--split-cores", action="store_true", help="the server alone on core 0, the clients elsewhere")
+    parser.add_argument("--models", nargs="*", metavar="MODEL", help="the idle sessions open these in turn")
+    parser.add_argument("--model-memory", type=float, metavar="MB", help="the app's budget for shared models")
     args = parser.parse_args()
+    if unknown := [name for name in args.models or () if name not in REGISTRY]:
+        parser.error(f"unknown model {', '.join(unknown)}; choose from {', '.join(REGISTRY)}")
+    if args.model_memory:
+        os.environ[MODEL_MEMORY_ENV] = f"{args.model_memory:g}"
     if args.seconds < WINDOW_S:
         parser.error(f"--seconds must be at least {WINDOW_S}, the window of the worst stretch")
     if WEIGHTS_DIR_ENV not in os.environ:
@@ -778,7 +815,8 @@ def main() -> None:
         f"dragging for {args.seconds:g} s; {args.clients} clients"
     )
     with running_app(timeout_s=120) as url:
-        asyncio.run(run(url, CLIENTS[args.clients](), args.sessions, args.seconds, args.split_cores))
+        models = tuple(args.models or ())
+        asyncio.run(run(url, CLIENTS[args.clients](), args.sessions, args.seconds, args.split_cores, models))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,14 @@
 
 A family says everything the view needs about a kind of model: its label, its columns (each a
 variant with its title and how it loads), the layers whose maps can be shown, the scene its models
-look at, each layer's stride and receptive field, whether a link may name it, and the sentence that
+look at, each layer's stride and receptive field, and the sentence that
 says what its columns compare. Nothing else in the app asks what kind a model is: a new kind is one
 constructor here and one entry in `catalog`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,6 +25,7 @@ from models.lab_experiments import (
     load_teaching_model,
 )
 from models.network import VARIANT_TITLES, Network, load_network
+from models.own_model import OwnWeights, folder_models, own_network, read_folder_model, untrained_network
 from models.registry import REGISTRY, ModelSpec
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn, probe_layers
 from models.small_network import small_cnn_network
@@ -70,7 +72,6 @@ class Family:
     layers: tuple[str, ...]  # the probe layers, shallow -> deep
     scene: SceneChoices
     intro: str  # the end of the page's first sentence: what the columns compare
-    linkable: bool = True  # a link may name it (a session's own model cannot be opened elsewhere)
     group: str = "Small CNNs (shapes)"  # its part of the Architecture list (ImageNet models: models.registry.GROUPS)
 
     @property
@@ -87,6 +88,7 @@ def shapes(canvas: int) -> SceneChoices:
     return SceneChoices(NEW_CLASSES, ("black",), (canvas,), (size,), "Shape", object_key="shape", uploads=False)
 
 
+YOURS_TITLE, UNTRAINED_TITLE = "Your model", "The same, untrained"  # the columns of a model of your own, or the lab's
 IMAGENET_INTRO = (
     "for an ImageNet-pretrained network and for its **scratch twin**: the same architecture with random weights."
 )
@@ -222,7 +224,7 @@ class LabModel:
 def untrained_twin(config: SmallCNNConfig) -> Network:
     """The architecture with its seed-0 random weights."""
     return small_cnn_network(
-        build_small_cnn(config, seed=0), "untrained", "The same, untrained", "random weights (seed 0), never trained"
+        build_small_cnn(config, seed=0), "untrained", UNTRAINED_TITLE, "random weights (seed 0), never trained"
     )
 
 
@@ -240,21 +242,113 @@ def lab_family(lab: LabModel) -> Family:
         label=f"Your CNN lab model ({lab.origin})",
         columns=(
             Column("trained", title, trained, f"{lab.id}/trained", fields, shared=False),
-            Column("untrained", "The same, untrained", partial(untrained_twin, config), f"untrained {config}", fields),
+            Column("untrained", UNTRAINED_TITLE, partial(untrained_twin, config), f"untrained {config}", fields),
         ),
         layers=probe_layers(config),
         scene=shapes(config.canvas),
         intro=f"for **your model from the CNN lab** ({lab.origin}) and for the same architecture **untrained**: do "
         "the maps move with the shape either way, and where does your model still know it?",
-        linkable=False,
     )
 
 
-def catalog(weights_folder: Path, lab: LabModel | None = None) -> dict[str, Family]:
+YOURS = "yours"  # the catalog's name for the weights of your own uploaded in this session
+OWN_GROUP = "Your own models"
+
+
+@dataclass(frozen=True)
+class OwnModel:
+    """Weights of your own uploaded in this session, loaded once, and kept until others replace them."""
+
+    weights: OwnWeights
+    file_name: str
+    network: Network
+    id: str = field(default_factory=lambda: "yours-" + uuid4().hex[:12])
+
+    @property
+    def what(self) -> str:
+        """The model in the words of its label: the file's name and its classes."""
+        return f"{self.file_name}, {self.weights.classes} classes"
+
+
+def uploaded_model(own: OwnWeights, file_name: str, labels_name: str | None) -> OwnModel:
+    """Uploaded weights (from the file `file_name`, class names from `labels_name`) loaded as this session's model."""
+    source = f"your weights, {file_name}" + (f", class names from {labels_name}" if labels_name else "")
+    return OwnModel(own, file_name, own_network(own, YOURS_TITLE, source))
+
+
+def own_family(name: str, spec: ModelSpec, what: str, columns: tuple[Column, Column]) -> Family:
+    """Weights of your own for a registry architecture (`what` names them), beside the same architecture untrained,
+    in front of photos."""
+    return Family(
+        name=name,
+        label=f"{what} · {spec.label}",
+        columns=columns,
+        layers=spec.layers,
+        scene=PHOTOS,
+        intro=f"for **your own model** ({what}: a {spec.label}) and for the same architecture **untrained**, with "
+        "the same classes: do the maps move with the object either way, and does your model know it everywhere?",
+        group=OWN_GROUP,
+    )
+
+
+def untrained_column(own: OwnWeights, fields: Callable[[], Mapping[str, ReceptiveField]]) -> Column:
+    """Your model's architecture and head with random weights (shared: the same for everyone with these classes)."""
+    classes = hashlib.sha256("\n".join(own.categories).encode()).hexdigest()[:16]
+    load = partial(untrained_network, own, UNTRAINED_TITLE)
+    return Column("untrained", UNTRAINED_TITLE, load, f"{own.architecture}/untrained/{classes}", fields)
+
+
+def uploaded_family(own: OwnModel) -> Family:
+    """This session's uploaded weights, as `own_family`. A link cannot open them: they are in this session only
+    (SESSION_ONLY)."""
+    spec = REGISTRY[own.weights.architecture]
+    fields = partial(imagenet_fields, spec.name)
+    yours = Column("yours", YOURS_TITLE, lambda: own.network, f"{own.id}/yours", fields, shared=False)
+    return own_family(YOURS, spec, own.what, (yours, untrained_column(own.weights, fields)))
+
+
+def folder_family(architecture: str, path: Path) -> Family:
+    """Weights of your own in the weights folder (`yours/<architecture>/<name>.pth`, labels in `<name>.txt`), as
+    `own_family`: loaded once for every session, so a link can open them."""
+    spec = REGISTRY[architecture]
+    fields = partial(imagenet_fields, architecture)
+    source = f"your weights, {path.name} in the weights folder"
+    key = f"{YOURS}/{architecture}/{path.stem}"
+
+    def yours() -> Network:
+        return own_network(read_folder_model(architecture, path), YOURS_TITLE, source)
+
+    def untrained() -> Network:
+        return untrained_column(read_folder_model(architecture, path), fields).load()
+
+    stamp = f"@{path.stat().st_mtime_ns}"  # a replaced file is a new model
+    columns = (
+        Column("yours", YOURS_TITLE, yours, key + stamp, fields),
+        Column("untrained", UNTRAINED_TITLE, untrained, f"{key}/untrained{stamp}", fields),
+    )
+    return own_family(key, spec, path.stem, columns)
+
+
+# What a link says when it names a model only its maker's session had.
+SESSION_ONLY = {
+    LAB: "This link was made with a model trained in the CNN lab, which only its maker's session has: train or "
+    "load it in the CNN lab to see it here.",
+    YOURS: "This link was made with a model of its maker's own, which only their session has: upload the same "
+    "weights file under *Your own weights* in the sidebar to see it here.",
+}
+
+
+def catalog(weights_folder: Path, lab: LabModel | None = None, own: OwnModel | None = None) -> dict[str, Family]:
     """Every family of a session, by name, in the order of the Architecture list: the ImageNet models first
-    (MobileNetV2, which has offline weights, leading), the shipped small CNNs, and the session's lab model."""
+    (MobileNetV2, which has offline weights, leading), the shipped small CNNs, the session's lab model, and
+    the models of your own: the session's upload, and those in the weights folder."""
     families = {spec.name: imagenet_family(spec, weights_folder) for spec in REGISTRY.values()}
     families |= {TEACHING: teaching_family(), CIRCULAR: circular_family()}
     if lab is not None:
         families[LAB] = lab_family(lab)
+    if own is not None:
+        families[YOURS] = uploaded_family(own)
+    for architecture, path in folder_models(weights_folder):
+        family = folder_family(architecture, path)
+        families[family.name] = family
     return families

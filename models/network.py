@@ -3,6 +3,7 @@ probe layer and the class logits."""
 
 import copy
 import threading
+import time
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from torchvision.models.feature_extraction import create_feature_extractor, get_
 
 from .folding import fold_batch_norms
 from .registry import REGISTRY
-from .weights import architecture, build, load_pretrained, weights_dir
+from .weights import IMAGENET_CLASSES, architecture, build, load_pretrained, weights_dir
 
 VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}  # the two columns, in order
 
@@ -37,6 +38,12 @@ class Network:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     cache_key: str = ""  # what is computed from this model may be cached under it (set from its family's column)
+
+    @property
+    def nbytes(self) -> int:
+        """The memory its weights and buffers take."""
+        tensors = [*self.extractor.parameters(), *self.extractor.buffers()]
+        return sum(tensor.numel() * tensor.element_size() for tensor in tensors)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """images (B, 3, H, W) in [0, 1], H, W >= 64 -> {layer: (B, C, h, w) for each probe layer,
@@ -70,14 +77,14 @@ def extractor_graph(name: str) -> Graph:
         return create_feature_extractor(model, return_nodes).graph
 
 
-def weightless(name: str) -> nn.Module:
+def weightless(name: str, classes: int = IMAGENET_CLASSES) -> nn.Module:
     """The architecture with "meta" tensors for weights: quick to build, as nothing is initialised. A builder
     that computes with tensors (RegNet works out its widths so) cannot run on them: that one is built for real."""
     try:
         with torch.device("meta"):
-            return architecture(name)
+            return architecture(name, classes)
     except NotImplementedError:  # "Cannot copy out of meta tensor"
-        return build(name)
+        return build(name, classes=classes)
 
 
 def trace_all() -> None:
@@ -107,24 +114,46 @@ def load_network(
         model, source = build(name, seed=seed), f"random initialisation, seed {seed}"
     else:
         raise ValueError(f'variant must be "pretrained" or "scratch", not {variant!r}')
+    return as_network(name, model, variant, VARIANT_TITLES[variant], source, tuple(weights.meta["categories"]))
+
+
+def as_network(
+    name: str, model: nn.Module, variant: str, title: str, source: str, categories: tuple[str, ...]
+) -> Network:
+    """The registry architecture `name`, built as `model` (which is folded and changed to channels-last here),
+    as the Network of a column titled `title`. Its images are normalised as for its ImageNet weights."""
+    spec = REGISTRY[name]
     fold_batch_norms(model.eval().requires_grad_(False), keep=frozenset(spec.layers))
     # Channels-last weights: with the folding, the same outputs to float rounding in about 40% less
     # time for MobileNetV2 and SqueezeNet on one CPU thread (measured 2026-12-01: 15.6 -> 9.4 ms and
     # 12.2 -> 7.2 ms at 224 px; ResNet-18 23.5 -> 22.0 ms).
     model.to(memory_format=torch.channels_last)
     extractor = GraphModule(model, copy.deepcopy(extractor_graph(name)))  # no tracing here: see extractor_graph
-    preprocess = weights.transforms()
+    preprocess = get_model_weights(name).DEFAULT.transforms()
     return Network(
         label=spec.label,
         layers=spec.layers,
         variant=variant,
-        title=VARIANT_TITLES[variant],
+        title=title,
         source=source,
         extractor=extractor,
-        categories=tuple(weights.meta["categories"]),
+        categories=categories,
         mean=tuple(preprocess.mean),
         std=tuple(preprocess.std),
     )
+
+
+def relative_cost(net: Network, reference: Network, images: torch.Tensor, repeats: int = 3) -> float:
+    """How many times longer `net` takes than `reference` on `images`: the shortest of `repeats` timed passes of
+    each, taken in turn after a warm-up, so that a busy spell slows both alike."""
+    times: dict[int, list[float]] = {0: [], 1: []}
+    for run in range(repeats + 1):
+        for index, network in enumerate((net, reference)):
+            start = time.perf_counter()
+            network(images)
+            if run:  # the first pass of each only warms up
+                times[index].append(time.perf_counter() - start)
+    return min(times[0]) / min(times[1])
 
 
 def run_side_by_side(networks: Mapping[str, Network], images: torch.Tensor) -> dict[str, dict[str, torch.Tensor]]:

@@ -69,18 +69,22 @@ def hub_checkpoint(weights: WeightsEnum) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
 
 
-def architecture(name: str) -> nn.Module:
+IMAGENET_CLASSES = 1000
+
+
+def architecture(name: str, classes: int = IMAGENET_CLASSES) -> nn.Module:
     """torchvision's builder for the registry model `name`, with its entry's builder options (the
-    architecture its ImageNet weights were trained as), randomly initialised from torch's generator."""
-    return get_model(name, **dict(REGISTRY[name].options))
+    architecture its ImageNet weights were trained as) and a head of `classes` outputs, randomly
+    initialised from torch's generator."""
+    return get_model(name, num_classes=classes, **dict(REGISTRY[name].options))
 
 
-def build(name: str, seed: int = 0) -> nn.Module:
+def build(name: str, seed: int = 0, classes: int = IMAGENET_CLASSES) -> nn.Module:
     """Run torchvision's builder under a private RNG seeded with `seed`: the same seed gives
     the same random initialisation, and the caller's random stream is left as it was."""
     with _RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)  # CPU only, like the fork: GPU streams stay untouched
-        return architecture(name)
+        return architecture(name, classes)
 
 
 def renamed(spec: ModelSpec, state: dict) -> dict:

@@ -6,12 +6,13 @@ import torch
 
 
 def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[int, float]]:
-    """The k most probable classes as (class index, probability), most probable first.
+    """The k most probable classes as (class index, probability), most probable first (all of them, if there
+    are fewer than k).
 
     logits: (num_classes,) for one image. Probabilities are softmax(logits).
     """
     probabilities = torch.softmax(logits.double(), dim=0)  # (num_classes,)
-    values, indices = probabilities.topk(k)
+    values, indices = probabilities.topk(min(k, len(probabilities)))
     return [(int(i), float(p)) for i, p in zip(indices, values, strict=True)]
 
 

@@ -1,6 +1,7 @@
 """The drag view's measurements without the browser: one scene, every measurement, into a folder.
 
     python -m scripts.report --model mobilenet_v2 --object star --background black --canvas 224 --out report/
+    python -m scripts.report --weights flowers.pth --labels flowers.txt --object my_photo.jpg --out report/
 
 writes, for the object at (x, y) and moved by (dx, dy) from there: the per-layer table (measurements.csv), the
 score maps, the one-pixel sweep at the object's height, shift consistency around it, the layer profiles and the
@@ -22,9 +23,11 @@ from pathlib import Path
 import torch
 
 from models import Network
-from models.families import Family, catalog
+from models.families import YOURS, Family, OwnModel, catalog, uploaded_model
+from models.own_model import OwnModelError, read_own_weights
 from models.weights import weights_dir
 from probes import flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
+from scene.upload import UnreadableImage
 from ui import resources
 from ui.export import Exports
 from ui.measurements import measure, measurement_exports
@@ -43,6 +46,7 @@ from ui.score_map_view import (
     tracked_name,
 )
 from ui.settings import Settings
+from ui.uploads import add_upload
 
 SECTIONS = ("measurements", "score_maps", "sweep", "consistency", "profiles", "readout")
 
@@ -150,8 +154,10 @@ def report(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="mobilenet_v2", help="an architecture or family of the model list")
-    parser.add_argument("--object", default="star", help="a library object (cat, coffee, star) or a shape")
+    parser.add_argument("--model", help="an architecture or family of the model list (default: mobilenet_v2)")
+    parser.add_argument("--weights", type=Path, help="weights of your own for an architecture (--model, or found)")
+    parser.add_argument("--labels", type=Path, help="the class names of --weights, one per line")
+    parser.add_argument("--object", default="star", help="a library object (cat, coffee, star), a shape, or a file")
     parser.add_argument("--size", type=int, help="the object's side in pixels (default: the family's middle size)")
     parser.add_argument("--background", help="default: the family's first")
     parser.add_argument("--canvas", type=int, help="default: the family's first")
@@ -165,24 +171,46 @@ def main(argv: list[str] | None = None) -> None:
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]:  # there is no runtime,
         logging.getLogger(name).setLevel(logging.ERROR)  # by design: no notes that it is missing
     torch.set_num_threads(1)  # as the app: one thread per model, the models side by side
-    families = catalog(weights_dir())
-    if args.model not in families:
-        parser.error(f"unknown model {args.model!r}; choose one of {', '.join(families)}")
-    family = families[args.model]
+    own = own_model(parser, args.weights, args.labels, args.model) if args.weights else None
+    families = catalog(weights_dir(), own=own)
+    model = YOURS if own else args.model or "mobilenet_v2"
+    if model not in families:
+        parser.error(f"unknown model {model!r}; choose one of {', '.join(families)}")
+    family = families[model]
     scene = family.scene
-    if args.object not in scene.objects:
-        parser.error(f"{family.label} shows these objects: {', '.join(scene.objects)}")
+    picture = Path(args.object)
+    uploaded = picture.is_file() and scene.uploads
+    if uploaded:
+        try:
+            args.object = add_upload(picture.name, picture.read_bytes())
+        except UnreadableImage as error:
+            parser.error(f"{args.object} cannot be the object: {error}")
+    elif args.object not in scene.objects:
+        parser.error(f"{family.label} shows these objects: {', '.join(scene.objects)}, or a picture file")
     canvas = args.canvas or scene.canvases[0]
     size = args.size or scene.object_sizes[len(scene.object_sizes) // 2]
     view = Settings(family.name, "", args.object, size, args.background or scene.backgrounds[0], canvas)
     step = args.step or default_step(steps_for(canvas), canvas)
     position = (args.x if args.x is not None else canvas // 2, args.y if args.y is not None else canvas // 2)
     files, summary = report(family, view, position, tuple(args.move), step, tuple(args.only))
+    if uploaded:  # a picture of one's own: named by its file
+        summary["object"] = picture.name
     args.out.mkdir(parents=True, exist_ok=True)
     for name, make in files.items():
         (args.out / name).write_bytes(make())
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"Wrote {len(files) + 1} files to {args.out}/")
+
+
+def own_model(
+    parser: argparse.ArgumentParser, weights: Path, labels: Path | None, architecture: str | None
+) -> OwnModel:
+    """The weights of your own as the app's upload makes them; a file that does not fit ends the run, saying why."""
+    try:
+        own = read_own_weights(weights.read_bytes(), labels.read_bytes() if labels else None, architecture)
+    except (OSError, OwnModelError) as error:
+        parser.error(f"{weights} was not used: {error}")
+    return uploaded_model(own, weights.name, labels.name if labels else None)
 
 
 if __name__ == "__main__":

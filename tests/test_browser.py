@@ -10,7 +10,9 @@ import zipfile
 from urllib.parse import urlsplit
 
 import pytest
+import torch
 from playwright.sync_api import Locator, Page, expect, sync_playwright
+from torchvision.models import get_model
 
 from tests.conftest import app_env
 from tests.live_server import ROOT, launch_chromium, running_app
@@ -233,3 +235,17 @@ def test_profiles_and_where_is_it_are_drawn_readably_on_a_projector(app_page: Pa
         assert boxes and all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in boxes), (name, boxes)
         app_page.screenshot(path=ARTIFACTS / f"{name}.png")
     expect(app_page.locator(".readout-plot img")).to_be_visible()  # the read-out's chart, beside its table
+
+
+def test_weights_of_your_own_larger_than_a_picture_upload_through_the_real_page(app_page: Page, tmp_path):
+    """A 45 MB ResNet-18 fine-tuned to three classes, through the browser's uploader and the server's upload route
+    (whose limit, server.maxUploadSize, must let it through): *Your model* with the class names."""
+    weights, labels = tmp_path / "flowers.pth", tmp_path / "flowers.txt"
+    torch.save(get_model("resnet18", num_classes=3).state_dict(), weights)
+    labels.write_text("daisy\nrose\ntulip\n")
+    app_page.get_by_text("Your own weights").click()
+    inputs = app_page.locator("[data-testid='stExpander'] input[type='file']")
+    inputs.nth(1).set_input_files(labels)
+    inputs.nth(0).set_input_files(weights)
+    expect(app_page.get_by_role("heading", name="Your model")).to_be_visible(timeout=90_000)
+    expect(app_page.get_by_text(re.compile("daisy|rose|tulip")).first).to_be_visible(timeout=30_000)

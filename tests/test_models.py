@@ -193,7 +193,7 @@ def test_missing_weights_without_download_say_where_to_put_them(
 def test_failed_download_becomes_a_plain_words_message(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def offline(name: str, weights: object = None) -> torch.nn.Module:
+    def offline(name: str, **options: object) -> torch.nn.Module:
         raise URLError("no internet")
 
     monkeypatch.setattr(models.weights, "get_model", offline)

@@ -686,6 +686,9 @@ def state_dict_bytes(model: SmallCNN) -> bytes:
     return buffer.getvalue()
 
 
+LAB_UPLOAD_MB = 32  # the lab's largest networks (a flatten head of at most 4 million weights) save under 20 MB
+
+
 def upload_panel(config: SmallCNNConfig) -> None:
     """Load weights saved from this app into the architecture chosen above."""
     st.file_uploader(
@@ -694,6 +697,7 @@ def upload_panel(config: SmallCNNConfig) -> None:
         key=LAB_UPLOAD.name,
         on_change=take_weights,
         args=(config,),
+        max_upload_size=LAB_UPLOAD_MB,
         help="Choose the same architecture and canvas as when the weights were saved.",
     )
     if error := LAB_UPLOAD_ERROR.get():

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from models.families import Family
+from models.families import SESSION_ONLY, Family
 from scene import clamp_position
 from ui.settings import Settings
-from ui.state import BACKGROUND, CANVAS, KEYS, LESSON, MODEL, OBJECT_SIZE, POSITION_CANVAS, X, Y, set_layer
+from ui.state import BACKGROUND, CANVAS, KEYS, LESSON, LINK_NOTICE, MODEL, OBJECT_SIZE, POSITION_CANVAS, X, Y, set_layer
 from ui.uploads import is_upload
 
 
@@ -23,6 +23,8 @@ def show_view(link: Mapping[str, str], catalog: dict[str, Family]) -> None:
     view); call it before the sidebar is drawn, or from a widget's callback."""
     if link.get("model") in catalog:
         MODEL.set(link["model"])
+    elif link.get("model") in SESSION_ONLY:  # the model of another session: say what it was and how to have it
+        LINK_NOTICE.set(SESSION_ONLY[link["model"]])
     family = catalog.get(MODEL.get()) or next(iter(catalog.values()))
     scene = family.scene
     if link.get("layer") in family.layers:
@@ -45,11 +47,10 @@ def show_view(link: Mapping[str, str], catalog: dict[str, Family]) -> None:
 
 
 def follow_view(settings: Settings, family: Family, x: int, y: int) -> None:
-    """Make the URL the link to this view. A model of this session only (trained in the lab) and an
-    uploaded object are left out of the link: another session could not open them."""
-    view = {"lesson": LESSON.get(), "layer": settings.layer, "x": x, "y": y}
-    if family.linkable:
-        view["model"] = settings.model
+    """Make the URL the link to this view. An uploaded object is left out of the link: another session could not
+    open it. A model of this session only (trained in the lab, uploaded) is named, so that a session opening the
+    link can say what it was (models.families.SESSION_ONLY)."""
+    view = {"lesson": LESSON.get(), "model": settings.model, "layer": settings.layer, "x": x, "y": y}
     if not is_upload(settings.object):
         view["object"] = settings.object
     view |= {"background": settings.background, "canvas": settings.canvas, "size": settings.object_size}

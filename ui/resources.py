@@ -3,15 +3,20 @@ family's models for one script run."""
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass, replace
+from functools import partial
 
 import streamlit as st
 import torch
 from PIL import Image
 
-from models import ModelUnavailable, Network, trace_all, weights_dir
-from models.families import Column, Family, LabModel, catalog
+from models import ModelUnavailable, Network, load_network, trace_all, weights_dir
+from models.families import Column, Family, LabModel, OwnModel, catalog
 from models.lab_experiments import LAB_CONFIG
+from models.ledger import ModelLedger
+from models.network import relative_cost
 from probes import (
     ShiftReference,
     colour_range,
@@ -26,6 +31,10 @@ from ui.settings import Settings
 from ui.uploads import is_upload, upload_sprite
 
 CHANNELS_SHOWN = 8
+MODEL_MEMORY_ENV = "SHIFTLAB_MODEL_MEMORY_MB"
+DEFAULT_MODEL_MEMORY_MB = 3000  # VGG-16 with its scratch twin takes 1,060 MB; MobileNetV2 and its twin 28 MB
+
+logger = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner="Preparing the models…")
@@ -35,9 +44,9 @@ def trace_architectures() -> None:
     trace_all()
 
 
-def families(lab: LabModel | None) -> dict[str, Family]:
+def families(lab: LabModel | None, own: OwnModel | None) -> dict[str, Family]:
     """This session's catalog of families (models.families.catalog), made once per script run."""
-    return catalog(weights_dir(), lab)
+    return catalog(weights_dir(), lab, own)
 
 
 @dataclass(frozen=True)
@@ -51,15 +60,61 @@ class Columns:
 
 def load_columns(family: Family) -> Columns:
     """Load every column of the family: a shared model from the process's cache (loaded once for all
-    sessions, failures too, so that reruns do not retry a download), the session's own directly."""
-    loaded, unavailable = {}, {}
+    sessions, failures too, so that reruns do not retry a download), the session's own directly. The shared
+    models not used for longest are released when those held exceed the memory budget (MODEL_MEMORY_ENV)."""
+    loaded, unavailable, shared = {}, {}, {}
     for column in family.columns:
         net, reason = _shared(column.cache_key, column) if column.shared else _attempt(column)
         if net is None:
             unavailable[column.key] = reason
         else:
             loaded[column.key] = net
+            if column.shared:
+                shared[column.cache_key] = (net.nbytes, partial(forget, column))
+    ledger = model_ledger()
+    if released := ledger.use(shared):
+        logger.warning(  # a warning, so that it reaches the server's log: the budget is tight for what is used
+            "Released %s (the budget for shared models is %.0f MB): %d held now, %.0f MB",
+            ", ".join(released),
+            ledger.budget / 2**20,
+            len(ledger.held),
+            ledger.held_bytes / 2**20,
+        )
     return Columns(loaded, unavailable)
+
+
+@st.cache_resource
+def model_ledger() -> ModelLedger:
+    """The process's ledger of the shared models held (one for all sessions, as the models are)."""
+    setting = os.environ.get(MODEL_MEMORY_ENV) or str(DEFAULT_MODEL_MEMORY_MB)
+    try:
+        megabytes = float(setting)
+    except ValueError:
+        logger.warning(
+            "%s=%r is no number of megabytes: %d MB are used", MODEL_MEMORY_ENV, setting, DEFAULT_MODEL_MEMORY_MB
+        )
+        megabytes = DEFAULT_MODEL_MEMORY_MB
+    return ModelLedger(budget=int(megabytes * 2**20))
+
+
+COST_REFERENCE = "mobilenet_v2"
+
+
+def drag_cost(columns: Columns, canvas: int) -> float | None:
+    """How many times longer a forward pass of the family's slowest loaded model takes than MobileNetV2's, on this
+    canvas and this server: measured once per model and canvas (None when no model loaded)."""
+    return max((_drag_cost(net.cache_key, net, canvas) for net in columns.loaded.values()), default=None)
+
+
+@st.cache_resource(max_entries=64)
+def _drag_cost(cache_key: str, _net: Network, canvas: int) -> float:
+    return relative_cost(_net, _cost_reference(), torch.rand(1, 3, canvas, canvas))
+
+
+@st.cache_resource
+def _cost_reference() -> Network:
+    """MobileNetV2's scratch twin: what the cost of a model is given against (the same with its ImageNet weights)."""
+    return load_network(COST_REFERENCE, "scratch")
 
 
 def forget(column: Column) -> None:
@@ -75,10 +130,10 @@ def _attempt(column: Column) -> tuple[Network | None, str]:
         return None, str(exc)
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=12)
+@st.cache_resource(show_spinner="Loading the model…")
 def _shared(cache_key: str, _column: Column) -> tuple[Network | None, str]:
-    """_attempt, once per cache key for the whole process. Networks are only ever called, never changed,
-    so sessions can share them."""
+    """_attempt, once per cache key for the whole process (until the ledger releases it). Networks are only ever
+    called, never changed, so sessions can share them."""
     return _attempt(_column)
 
 

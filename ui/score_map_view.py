@@ -41,6 +41,9 @@ from ui.state import (
 GRID_STEPS = (32, 16, 8, 4)
 MAX_GRID_POINTS = 56 * 56  # at ~15 images/s, one model's map takes at most ~3.5 min of one core
 CONSISTENCY_PAIRS = 100
+# Models within this factor of MobileNetV2's time are offered every grid: a measured ratio varies by about that
+# much from run to run on these shared machines (MobileNetV2 against itself: 0.8-1.2).
+COST_TOLERANCE = 1.5
 MIN_GRID_SIDE = 14  # the default grid step's positions along each side at least (16 on the small CNNs' 64 px)
 
 
@@ -72,9 +75,13 @@ class ConsistencyRequest:
 REQUESTS = (SCORE_MAP_REQUEST, SWEEP_REQUEST, CONSISTENCY_REQUEST, PROFILE_REQUEST, READOUT_REQUEST)
 
 
-def steps_for(canvas: int) -> tuple[int, ...]:
-    """The grid steps whose score map stays within MAX_GRID_POINTS positions on this canvas."""
-    return tuple(step for step in GRID_STEPS if len(grid_positions(canvas, step)) ** 2 <= MAX_GRID_POINTS)
+def steps_for(canvas: int, cost: float = 1.0) -> tuple[int, ...]:
+    """The grid steps whose score map stays within the time of COST_TOLERANCE x MAX_GRID_POINTS forward passes of
+    MobileNetV2 on this canvas, for a model whose pass takes `cost` times MobileNetV2's, and within
+    MAX_GRID_POINTS positions; the coarsest step at least."""
+    budget = MAX_GRID_POINTS * COST_TOLERANCE / max(cost, COST_TOLERANCE)
+    steps = tuple(step for step in GRID_STEPS if len(grid_positions(canvas, step)) ** 2 <= budget)
+    return steps or GRID_STEPS[:1]
 
 
 def compute_requests(settings: Settings, family: Family, loaded: dict[str, Network], slot: DeltaGenerator) -> bool:
@@ -123,17 +130,30 @@ def sweep_series(
     return traces, top1_names(results, loaded)
 
 
+def cost_words(cost: float) -> str:
+    """What the models' cost means for a student, in plain words."""
+    how = f"{cost:.1f} times as long as" if cost >= 1.5 else "about as long as" if cost >= 0.7 else "less time than"
+    words = f"A forward pass of this model takes {how} MobileNetV2's on this server (measured here)."
+    if cost >= 1.5:
+        words += " A drag update and every result below take longer in proportion; only grids that finish in "
+        words += "reasonable time are offered."
+    return words
+
+
 def default_step(steps: tuple[int, ...], canvas: int) -> int:
     """The coarsest of `steps` that still puts at least MIN_GRID_SIDE positions along each side of the canvas."""
     return next((step for step in steps if len(grid_positions(canvas, step)) >= MIN_GRID_SIDE), steps[-1])
 
 
-def score_map_controls(settings: Settings) -> DeltaGenerator:
-    """Sidebar controls; outside the live view, so they cost nothing while the object is dragged. Returns
-    the place under them where a computation shows its progress."""
+def score_map_controls(settings: Settings, cost: float | None) -> DeltaGenerator:
+    """Sidebar controls; outside the live view, so they cost nothing while the object is dragged. `cost`: how many
+    times MobileNetV2's time the models' forward pass takes (resources.drag_cost). Returns the place under them
+    where a computation shows its progress."""
     with st.sidebar:
         st.header("Score maps")
-        steps = steps_for(settings.canvas)
+        if cost is not None:
+            st.caption(cost_words(cost))
+        steps = steps_for(settings.canvas, cost or 1.0)
         if SCORE_MAP_CANVAS.get() != settings.canvas:  # each canvas starts at its own default
             SCORE_MAP_CANVAS.set(settings.canvas)
             SCORE_MAP_STEP.set(default_step(steps, settings.canvas))
@@ -142,7 +162,8 @@ def score_map_controls(settings: Settings) -> DeltaGenerator:
             steps,
             key=SCORE_MAP_STEP.name,
             help="Smaller steps show finer detail (aliasing!) but take longer: 4 px on the 224 px canvas means "
-            f"56 × 56 positions. Steps that would need more than {MAX_GRID_POINTS} positions are not offered.",
+            f"56 × 56 positions. Steps that would take longer than {MAX_GRID_POINTS} positions with MobileNetV2 "
+            "are not offered.",
         )
         if st.button("Compute score maps", key="compute_score_maps", width="stretch"):
             SCORE_MAP_REQUEST.set(ScoreMapRequest(settings.without_layer, step))

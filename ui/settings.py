@@ -10,6 +10,7 @@ import streamlit as st
 
 from models.families import Family
 from models.registry import GROUPS
+from ui.own_model_view import own_model_ui
 from ui.state import BACKGROUND, CANVAS, KEYS, MODEL, MODEL_KIND, OBJECT_SIZE, Key, get_layer, layer_key, set_layer
 from ui.uploads import object_choices, upload_ui
 
@@ -43,6 +44,7 @@ def settings_ui(catalog: dict[str, Family]) -> tuple[Settings, Family]:
     with st.sidebar:
         st.header("Model")
         model = architecture_ui(catalog)
+        own_model_ui()
         family = catalog[model]
         if get_layer(model) not in family.layers:
             set_layer(model, family.default_layer)
@@ -101,7 +103,7 @@ def architecture_ui(catalog: dict[str, Family]) -> str:
         help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
         "architecture with random weights). *Ready offline*: its pretrained weights are on this machine; the "
         "others are downloaded once, where there is internet. The small CNNs are shown as the CNN lab trained "
-        "them; a model you train in the CNN lab appears here too.",
+        "them; a model you train in the CNN lab appears here too, and so do weights of your own (below).",
     )
 
 

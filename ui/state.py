@@ -22,7 +22,7 @@ from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS, clamp_position
 if TYPE_CHECKING:  # types of stored values only: these modules import this one
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-    from models.families import LabModel
+    from models.families import LabModel, OwnModel
     from ui.lab_view import PoolingRun
     from ui.measurements import Measurements
     from ui.position_view import ReadoutRequest
@@ -101,6 +101,14 @@ OBJECT_SIZE: Key[int] = Key("object_size", lambda: 96)
 UPLOADS: Key[dict[str, tuple[str, bytes]]] = Key("uploads", dict)  # object name -> (file name, PNG), oldest first
 OBJECT_UPLOAD: Key[UploadedFile | None] = Key("object_upload", widget_only=True)
 OBJECT_UPLOAD_ERROR: Key[str | None] = Key("object_upload_error")  # why the last upload was refused
+LINK_NOTICE: Key[str | None] = Key("link_notice")  # what the session's link named that could not be shown
+
+# Weights of your own, uploaded in the sidebar.
+OWN_MODEL: Key[OwnModel | None] = Key("own_model")
+OWN_ARCHITECTURE: Key[str] = Key("own_architecture", str)  # a registry name; "": found from the file
+OWN_WEIGHTS_UPLOAD: Key[UploadedFile | None] = Key("own_weights_upload", widget_only=True)
+OWN_LABELS_UPLOAD: Key[UploadedFile | None] = Key("own_labels_upload", widget_only=True)
+OWN_ERROR: Key[str | None] = Key("own_error")  # why the last files were not used
 
 # Results asked for in the sidebar, computed outside the live view.
 SCORE_MAP_STEP: Key[int | None] = Key("score_map_step")

@@ -62,22 +62,29 @@ def take_upload() -> None:
     if upload is None:  # the file was removed from the uploader: the object stays
         return
     try:
-        image = read_object(upload.getvalue())
+        name = add_upload(upload.name, upload.getvalue())
     except UnreadableImage as error:  # the student reads what was wrong; the log also gets Pillow's own words
         logger.warning("Refused the upload %r (%d bytes): %s", upload.name, upload.size, error, exc_info=True)
         OBJECT_UPLOAD_ERROR.set(f"“{upload.name}” was not used, and your object is unchanged. {error}")
         return
+    OBJECT.set(name)
+    OBJECT_UPLOAD_ERROR.set(None)
+
+
+def add_upload(file_name: str, data: bytes) -> str:
+    """Check an image file and keep it among this session's uploads; its object name. Raises UnreadableImage."""
+    image = read_object(data)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     png = buffer.getvalue()
     name = UPLOAD_PREFIX + hashlib.sha256(png).hexdigest()[:16]
     uploads = uploaded_objects()
     uploads.pop(name, None)  # the same image again moves to the end
-    uploads[name] = (upload.name, png)
+    uploads[name] = (file_name, png)
     while len(uploads) > UPLOADS_KEPT:
         del uploads[next(iter(uploads))]
-    OBJECT.set(name)
-    OBJECT_UPLOAD_ERROR.set(None)
+    UPLOADS.set(uploads)  # the same dict in a session, where init_state made it; the first one elsewhere
+    return name
 
 
 def upload_sprite(name: str, size: int) -> Image.Image:
