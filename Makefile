@@ -26,6 +26,7 @@ test: $(VENV)/.dev /usr/bin/chromium
 
 bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.drag_latency
+	$(PY) -m benchmarks.drag_latency resnet50 efficientnet_b0 convnext_tiny
 	$(PY) -m benchmarks.score_map_throughput
 	$(PY) -m benchmarks.architectures
 	$(PY) -m benchmarks.lab_training
@@ -33,6 +34,8 @@ bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.position_readout
 	$(PY) -m benchmarks.load_test --clients protocol
 	$(PY) -m benchmarks.load_test --clients browser
+	$(PY) -m benchmarks.load_test --clients protocol --seconds 30 --sessions 12 --model-memory 1000 \
+		--models resnet50 vgg16 densenet121 convnext_tiny efficientnet_v2_s wide_resnet50_2 inception_v3 resnext50_32x4d
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)

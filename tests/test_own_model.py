@@ -167,10 +167,17 @@ def test_uploaded_weights_are_your_model_beside_its_untrained_twin_with_every_pa
     assert [s.value for s in at.subheader][1:] == ["Your model", "The same, untrained"]
     assert all(name in bars(at) for name in ("daisy", "rose", "tulip"))
     at.selectbox(key="score_map_step").set_value(32).run()
-    for button in ("compute_score_maps", "compute_sweep", "compute_consistency", "compute_position_readout"):
+    buttons = (
+        "compute_score_maps",
+        "compute_sweep",
+        "compute_consistency",
+        "compute_profiles",
+        "compute_position_readout",
+    )
+    for button in buttons:
         at.button(key=button).click().run()
         assert not at.exception and not at.error, (button, at.exception, [e.value for e in at.error])
-    assert len({key[0] for key in at.session_state["score_maps"]}) == 4  # results by (kind, models, request)
+    assert len({key[0] for key in at.session_state["score_maps"]}) == len(buttons)  # by (kind, models, request)
     assert "yours" in str(list(at.session_state["score_maps"]))
     assert at.query_params["model"] == YOURS
     at.selectbox(key="own_architecture").set_value("mobilenet_v3_small").run()
