@@ -5,6 +5,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The class store's tests run against a real PostgreSQL server too, which they start themselves (tests/postgres.py).
+POSTGRES := /usr/lib/postgresql/15/bin/initdb
 
 .PHONY: run class offline test bench
 
@@ -20,7 +22,7 @@ offline: $(VENV)/.runtime
 class: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address=0.0.0.0 --server.port=8501
 
-test: $(VENV)/.dev /usr/bin/chromium
+test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -45,6 +47,10 @@ $(VENV)/.runtime: requirements.txt
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
+
+$(POSTGRES):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y postgresql
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 /usr/bin/chromium:

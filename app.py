@@ -11,12 +11,25 @@ import streamlit as st
 import torch
 
 from ui import resources
+from ui.classroom_view import class_question, join, join_ui
 from ui.lab_view import lab_page
 from ui.lessons import lesson_panel, lesson_ui, open_link
 from ui.live_view import below_view, live_view
 from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
-from ui.state import LAB_MODEL, LARGE_TEXT, LINK_NOTICE, OWN_MODEL, PAGE_RUN, init_state, start_on_canvas
+from ui.state import (
+    CLASS_CODE,
+    LAB_MODEL,
+    LARGE_TEXT,
+    LESSON,
+    LINK_NOTICE,
+    LINK_OPENED,
+    OWN_MODEL,
+    PAGE_RUN,
+    init_state,
+    start_on_canvas,
+)
+from ui.teacher_view import teacher_page
 
 PAGE_CSS = Path(__file__).parent / "ui" / "page.css"
 LARGE_TEXT_PX = 21  # the root font size of the large-text option (Streamlit's is 16); every rem grows with it
@@ -39,6 +52,7 @@ def main() -> None:
     pages = [
         st.Page(drag_page, title="Drag view", icon=":material/open_with:", default=True),
         st.Page(lab_page, title="CNN lab", icon=":material/science:", url_path="lab"),
+        st.Page(teacher_page, title="Teacher", icon=":material/co_present:", url_path="teacher"),
     ]
     st.navigation(pages).run()
 
@@ -46,9 +60,12 @@ def main() -> None:
 def drag_page() -> None:
     """Two models side by side, live under the dragged object."""
     catalog = resources.families(LAB_MODEL.get(), OWN_MODEL.get())  # made once per run, handed down
+    if not LINK_OPENED.get() and (code := st.query_params.get("class")):  # the class link: join it
+        join(code)
     open_link(catalog)
     lesson = lesson_ui(catalog)
     settings, family = settings_ui(catalog)
+    join_ui()
     start_on_canvas(settings.canvas)
     models = resources.load_columns(family)
     progress = score_map_controls(settings, resources.drag_cost(models, settings.canvas))
@@ -59,7 +76,10 @@ def drag_page() -> None:
             "feature maps move with it and whether the class scores stay put, " + family.intro
         )
     else:  # in the place of the title and intro, so that the view still fits a projector's screen
-        lesson_panel(lesson, catalog)
+        box = lesson_panel(lesson, catalog)
+        if CLASS_CODE.get() and lesson.vote:  # read again every few seconds: only in a class
+            with box:
+                class_question(LESSON.get(), lesson)
     if notice := LINK_NOTICE.get():
         st.info(notice, icon=":material/link_off:")
     PAGE_RUN.set(True)  # the live view's run is part of the page's: it draws, and returns what the panels below need

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Literal
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from models.families import CIRCULAR, TEACHING, Family
 from models.lab_experiments import trained_location
@@ -69,6 +70,26 @@ def shown(figure: str) -> tuple[float, float]:
     return value - half, value + half
 
 
+Range = tuple[float, float]
+SIMILARITY = ("below 0.3", "0.3 to 0.7", "0.7 to 0.95", "above 0.95")
+SIMILARITY_RANGES: tuple[Range, ...] = ((-1.0, 0.3), (0.3, 0.7), (0.7, 0.95), (0.95, 1.01))
+YES_NO = ("Yes", "No")
+YES_NO_RANGES: tuple[Range, ...] = ((0.5, 1.5), (-0.5, 0.5))  # of a quantity that is 1 or 0
+
+
+@dataclass(frozen=True)
+class Vote:
+    """The lesson's question as a class answers it before dragging: its choices, and the lesson's claim that the
+    reveal shows as the measured answer (an index of its claims). Each choice covers a range of the claim's
+    quantity (None: a choice no number stands for); the right answer is the one whose range holds the claim,
+    which tests/test_classroom.py checks for every lesson."""
+
+    question: str
+    choices: tuple[str, ...]
+    ranges: tuple[Range | None, ...]
+    claim: int
+
+
 @dataclass(frozen=True)
 class Lesson:
     title: str
@@ -77,6 +98,16 @@ class Lesson:
     notice: str  # what to look for afterwards, in plain words
     claims: tuple[Claim, ...] = ()  # what its text says, each checked on its scenario by a test
     live_measurements: bool = False  # measure the lesson's layer during the drag too
+    vote: Vote | None = None  # the question a class answers together (ui.classroom_view)
+
+    @property
+    def answer(self) -> int | None:
+        """The index of the right choice of its vote: the one whose range holds the measured claim."""
+        if self.vote is None:
+            return None
+        claim = self.claims[self.vote.claim]
+        inside = [n for n, r in enumerate(self.vote.ranges) if r and r[0] <= claim.low and claim.high <= r[1]]
+        return inside[0] if len(inside) == 1 else None
 
 
 _SPOT_X, _SPOT_Y = (str(v) for v in trained_location())
@@ -98,6 +129,12 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "odd number of pixels and the maps move by half cells (13 px: 6.5 cells), so the dots of the shift plot "
             "stay on the line y = x. The scratch twin does it too, with random filters: it comes from the "
             "architecture, not from training.",
+            vote=Vote(
+                "Drag the star 40 px to the right: what will the bright spots of this layer's maps do?",
+                ("Stay where they are", "Vanish", "Move 10 cells", "Move 20 cells", "Move 40 cells"),
+                ((-0.5, 0.5), None, (9.5, 10.5), (19.5, 20.5), (39.5, 40.5)),
+                claim=0,
+            ),
             claims=(
                 Claim("the maps moved by 20.0 cells", (40, 0), "shift_x", *shown("20.0")),
                 Claim("the maps moved by 20.0 cells", (40, 0), "shift_y", *shown("0.0")),
@@ -119,6 +156,12 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "whole-cell moves shift them cleanly. Striding samples the maps without first blurring them "
             "(*aliasing*), which is why a 1-pixel move can change a deep network's answer. (The canvas is 448 px: "
             "on 224 px every cell of this layer sees the canvas border, its receptive field being 267 px.)",
+            vote=Vote(
+                "Moved by 1 px, what will this stride-16 layer's maps do (the pretrained network's)?",
+                ("Move cleanly by 1/16 of a cell", "Change shape a little", "Stay exactly as they were"),
+                ((0.0, 0.05), (0.05, 10.0), None),
+                claim=0,
+            ),
             claims=(
                 Claim("equivariance error 0.160", (1, 0), "equivariance_error", *shown("0.160"), ("pretrained",)),
                 Claim("0.421 for the", (1, 0), "equivariance_error", *shown("0.421"), ("scratch",)),
@@ -152,6 +195,13 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "baseline (the other object): the scratch twin finds the cat and the coffee cup alike (its pooled "
             "baseline is 0.990), "
             "so its high similarities say nothing.",
+            vote=Vote(
+                "With the cat far away, in the top-left corner: how similar will the pooled maps be to those at the "
+                "start (their cosine similarity)?",
+                SIMILARITY,
+                SIMILARITY_RANGES,
+                claim=2,
+            ),
             claims=(
                 Claim("whole maps 0.829", (32, 0), "whole_map_similarity", *shown("0.829"), PRETRAINED),
                 Claim("pooled 0.999", (32, 0), "pooled_similarity", *shown("0.999"), PRETRAINED),
@@ -178,6 +228,13 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "1 to 0.864 at 104 px, still far above the 0.475 of a different object: a learnt, and only partly "
             "invariant, code. The scratch twin's stays at 0.996, but a different object gets 0.996: its raw "
             "similarity says nothing (Biscione & Bowers 2021).",
+            vote=Vote(
+                "104 px from the centre, how similar will the pretrained network's pooled maps of features.18 be to "
+                "those at the centre, on average?",
+                SIMILARITY,
+                SIMILARITY_RANGES,
+                claim=3,
+            ),
             claims=(
                 Claim(
                     "(equivariance error 0.000 at 8 px",
@@ -223,6 +280,13 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "cells near it respond differently, and deep cells see the border from everywhere (Kayhan & van Gemert "
             "2020). The **CNN lab**'s *Where is it?* section classes identical patches by where they are: with zero "
             "padding a network learns it, with circular padding (no border) it cannot.",
+            vote=Vote(
+                "Can a straight-line read-out of the pretrained network's averaged features.13.add maps tell where "
+                "the star is?",
+                ("No better than guessing the middle", "Roughly, within about 30 px", "Yes, within about 5 px"),
+                ((40.0, 1000.0), (5.0, 30.0), (0.0, 5.0)),
+                claim=3,
+            ),
             claims=(
                 Claim("R² 0.00 for both models", (0, 0), "readout_r2_x", *shown("0.00"), layer="features.0"),
                 Claim("R² 0.00 for both models", (0, 0), "readout_r2_y", *shown("0.00"), layer="features.0"),
@@ -244,6 +308,12 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "connected layer only ever learnt weights for the positions it saw. Zero padding even lets a CNN work "
             "out where it is in the image. Could an architecture not know where the object is? The next lesson "
             "shows one.",
+            vote=Vote(
+                "Dragged 20 px to the right, will the network trained from scratch (right) still say diamond?",
+                YES_NO,
+                YES_NO_RANGES,
+                claim=2,
+            ),
             claims=(
                 Claim("(diamond, 100.0%)", (0, 0), "start_class_first", 1, 1, ("scratch",)),
                 Claim("(diamond, 100.0%)", (0, 0), "start_class_probability", *shown("100.0%"), ("scratch",)),
@@ -263,6 +333,12 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "stride 32 sees the object through a coarse "
             "grid, so a move changes what it sees. Built-in invariance is possible, but exact only without "
             "downsampling, and real networks downsample: they must learn it (next lesson).",
+            vote=Vote(
+                "Dragged 20 px right and 20 px down, will the left one (no pooling) still say diamond?",
+                YES_NO,
+                YES_NO_RANGES,
+                claim=3,
+            ),
             claims=(
                 Claim("100.0% at the spot", (0, 0), "start_class_probability", *shown("100.0%"), ("stride_1",)),
                 Claim("at both places", (20, 0), "start_class_probability", *shown("100.0%"), ("stride_1",)),
@@ -283,6 +359,13 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "architecture: invariance was learnt, not built in. *Compute score maps* shows it at every position at "
             "once; the **CNN lab** page repeats the experiment, and shows how fine-tuning the whole network at one "
             "spot wears the invariance away.",
+            vote=Vote(
+                "Dragged 20 px right and 20 px down, will the left one (which first learnt other shapes all over "
+                "the canvas) still recognise the diamond?",
+                YES_NO,
+                YES_NO_RANGES,
+                claim=0,
+            ),
             claims=(
                 Claim("The left one does (diamond first there)", (20, 20), "start_class_first", 1, 1, ("pretrained",)),
                 Claim("the right one does not", (20, 20), "start_class_first", 0, 0, ("scratch",)),
@@ -315,6 +398,12 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
             "every one, 100% with each seed, by construction: every map moves with the object and the average "
             "forgets where. *Train all 5 here with seeds 0, 1 and 2, smaller (about a minute)* trains them all again "
             "in the class.",
+            vote=Vote(
+                "How often will a one-pixel move change the pretrained network's top class?",
+                ("Never", "Rarely: under 5% of the moves", "Often: 5% to 40%", "Mostly: over 40%"),
+                ((-0.001, 0.001), (0.001, 0.05), (0.05, 0.4), (0.4, 1.001)),
+                claim=0,
+            ),
             claims=(
                 Claim("(23.8%)", (0, 0), "sweep_flip_rate", *shown("23.8%"), PRETRAINED),
                 Claim("never flips, 0.0%", (0, 0), "sweep_flip_rate", *shown("0.0%"), ("scratch",)),
@@ -367,11 +456,12 @@ def open_lesson(catalog: dict[str, Family], key: str | None = None) -> None:
         reset_path()  # the lesson's position is the reference again
 
 
-def lesson_panel(lesson: Lesson, catalog: dict[str, Family]) -> None:
-    """The lesson's question and, folded, what to notice; with the way back to its start and on to the next."""
+def lesson_panel(lesson: Lesson, catalog: dict[str, Family]) -> DeltaGenerator:
+    """The lesson's question and, folded, what to notice; with the way back to its start and on to the next.
+    Returns its box, for the class's question (ui.classroom_view) to go in."""
     key = LESSON.get()
     number = ORDER.index(key)
-    with st.container(border=True):
+    with (box := st.container(border=True)):
         st.markdown(f"**Lesson {number} of {len(LESSONS)}: {lesson.title}.** Predict, then drag: {lesson.predict}")
         notice, reset, back, onward = st.columns([5, 1.3, 1, 1], vertical_alignment="center")
         with notice.expander("What to notice (after you have dragged)", key=NOTICE.name, on_change="rerun"):
@@ -389,3 +479,4 @@ def lesson_panel(lesson: Lesson, catalog: dict[str, Family]) -> None:
             onward.button(
                 "Next", key="lesson_next", on_click=open_lesson, args=(catalog, ORDER[number + 1]), width="stretch"
             )
+    return box

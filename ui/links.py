@@ -14,7 +14,20 @@ import streamlit as st
 from models.families import SESSION_ONLY, Family
 from scene import clamp_position
 from ui.settings import Settings
-from ui.state import BACKGROUND, CANVAS, KEYS, LESSON, LINK_NOTICE, MODEL, OBJECT_SIZE, POSITION_CANVAS, X, Y, set_layer
+from ui.state import (
+    BACKGROUND,
+    CANVAS,
+    CLASS_CODE,
+    KEYS,
+    LESSON,
+    LINK_NOTICE,
+    MODEL,
+    OBJECT_SIZE,
+    POSITION_CANVAS,
+    X,
+    Y,
+    set_layer,
+)
 from ui.uploads import is_upload
 
 
@@ -54,6 +67,8 @@ def follow_view(settings: Settings, family: Family, x: int, y: int) -> None:
     if not is_upload(settings.object):
         view["object"] = settings.object
     view |= {"background": settings.background, "canvas": settings.canvas, "size": settings.object_size}
+    if code := CLASS_CODE.get():  # a refresh stays in the class
+        view["class"] = code
     st.query_params.from_dict({key: str(value) for key, value in view.items()})
 
 

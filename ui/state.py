@@ -8,6 +8,7 @@ session. Buttons are left out: they hold nothing between runs, so their keys onl
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -70,6 +71,19 @@ def set_layer(family: str, layer: str) -> None:
     st.session_state[layer_key(family)] = layer
 
 
+def vote_key(lesson: str) -> str:
+    """The session key of this student's answer to a lesson's class question (the index of a choice, or None)."""
+    return f"vote_{lesson}"
+
+
+def vote_of(lesson: str) -> int | None:
+    return st.session_state.get(vote_key(lesson))
+
+
+def set_vote(lesson: str, answer: int | None) -> None:
+    st.session_state[vote_key(lesson)] = answer
+
+
 # The drag view: where the object is, and what the browser last sent.
 CANVAS_KEY = "drag_canvas"
 BROWSER: Key[dict | None] = Key(CANVAS_KEY, widget_only=True)  # the drag canvas's {"pos": {x, y, seq, dragging}}
@@ -120,6 +134,16 @@ PROFILE_REQUEST: Key[ProfileRequest | None] = Key("profile_request")
 READOUT_REQUEST: Key[ReadoutRequest | None] = Key("readout_request")
 RESULTS: Key[dict[tuple, object]] = Key("score_maps", dict)  # computed results by their inputs, newest last
 RESULTS_COMPUTED: Key[int] = Key("results_computed", int)  # how many times new ones arrived: the scroll token
+
+# A class together (ui.classroom_view, ui.teacher_view).
+CLASS_CODE: Key[str | None] = Key("class_code")  # the class this student joined
+CLASS_CODE_INPUT: Key[str] = Key("class_code_input", str)
+CLASS_ERROR: Key[str | None] = Key("class_error")  # why the last code or answer was not taken
+STUDENT_TOKEN: Key[str] = Key("student_token", lambda: secrets.token_urlsafe(24))  # who answers, to the store
+TEACHER: Key[bool] = Key("teacher", bool)  # this session gave the teacher secret
+TEACHER_SECRET_INPUT: Key[str] = Key("teacher_secret_input", str)
+TEACHER_CLASS: Key[str | None] = Key("teacher_class")  # the class this teacher started
+TEACHER_LESSON: Key[str | None] = Key("teacher_lesson")  # the lesson whose answers the teacher shows
 
 # The CNN lab.
 LAB_MODEL: Key[LabModel | None] = Key("lab_model")  # the session's trained or loaded model

@@ -1,0 +1,116 @@
+"""A class together, the student's side: join by the class code (or the class link, `?class=CODE`), answer each
+lesson's question before dragging, and after the teacher's reveal see the class's answers beside the measured one.
+Also the class store itself, one per process, and the answers' chart the teacher's page shows too."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+
+import streamlit as st
+
+from store import Classroom, VoteRefused, open_store
+from ui.lessons import Lesson
+from ui.state import CLASS_CODE, CLASS_CODE_INPUT, CLASS_ERROR, STUDENT_TOKEN, set_vote, vote_key, vote_of
+
+logger = logging.getLogger(__name__)
+
+DATABASE_URL_ENV = "SHIFTLAB_DATABASE_URL"  # e.g. postgresql+psycopg://user@host/shiftlab for a school
+DATA_DIR_ENV = "SHIFTLAB_DATA_DIR"  # where the embedded SQLite store is made; default: <project>/data
+REFRESH_S = 3  # how often a student's question and a teacher's counts are read again
+NO_STORE = "The class store cannot be opened, so classes are off on this server; everything else works."
+
+
+@st.cache_resource
+def class_store() -> Classroom | None:
+    """The process's class store (SQLite in the data folder, or the database of DATABASE_URL_ENV); None, logged,
+    when it cannot be opened."""
+    folder = Path(os.environ.get(DATA_DIR_ENV) or Path(__file__).resolve().parents[1] / "data")
+    try:
+        return Classroom(open_store(os.environ.get(DATABASE_URL_ENV), folder))
+    except Exception as exc:  # StoreError, a bad URL, a server down, a folder not writable: the log says which
+        logger.error("The class store at %s cannot be opened (%s: %s)", folder, type(exc).__name__, exc, exc_info=True)
+        return None
+
+
+def join_ui() -> None:
+    """The sidebar's class part: the code to join, or the class joined and the way out."""
+    with st.sidebar:
+        st.header("Class")
+        if code := CLASS_CODE.get():
+            st.caption(f"You are in class **{code}**: each lesson's question is answered together.")
+            st.button("Leave the class", key="class_leave", on_click=CLASS_CODE.set, args=(None,), width="stretch")
+        else:
+            st.text_input("Class code", key=CLASS_CODE_INPUT.name, max_chars=8, placeholder="e.g. K7RQ2")
+            st.button("Join", key="class_join", on_click=join_typed, width="stretch")
+        if error := CLASS_ERROR.get():
+            st.warning(error, icon=":material/group_off:")
+
+
+def join_typed() -> None:
+    join(CLASS_CODE_INPUT.get())
+
+
+def join(code: str) -> None:
+    """Join the class `code` (typed, or from a link) if it exists; otherwise say so."""
+    store, code = class_store(), code.strip().upper()
+    if store is None:
+        CLASS_ERROR.set(NO_STORE)
+    elif code and store.exists(code):
+        CLASS_CODE.set(code)
+        CLASS_ERROR.set(None)
+    else:
+        CLASS_ERROR.set(f"There is no class “{code[:8]}”: check the code on the teacher's screen.")
+
+
+@st.fragment(run_every=REFRESH_S)
+def class_question(key: str, lesson: Lesson) -> None:
+    """The lesson's question for a student in a class: answered before dragging, closed at the reveal, then the
+    class's answers beside the measured one. Read again every REFRESH_S s, so that the reveal arrives by itself."""
+    store, code, vote = class_store(), CLASS_CODE.get(), lesson.vote
+    if store is None or code is None or vote is None:
+        return
+    if vote_key(key) not in st.session_state:  # a new session of this student sees its earlier answer
+        set_vote(key, store.answer_of(code, key, STUDENT_TOKEN.get()))
+    revealed = store.revealed(code, key)
+    st.radio(
+        f"**Your answer, for the class:** {vote.question}",
+        range(len(vote.choices)),
+        format_func=vote.choices.__getitem__,
+        key=vote_key(key),
+        on_change=answer,
+        args=(key,),
+        disabled=revealed,
+        horizontal=True,
+    )
+    if revealed:
+        answers_chart(store.counts(code, key), lesson, revealed=True)
+    elif vote_of(key) is not None:
+        st.caption("Answer taken; you can change it until the teacher reveals the answers.")
+
+
+def answer(key: str) -> None:
+    """Send the student's answer to the store; a refused one is said in plain words and taken back."""
+    store, code, choice = class_store(), CLASS_CODE.get(), vote_of(key)
+    if store is None or code is None or choice is None:
+        return
+    try:
+        store.vote(code, key, STUDENT_TOKEN.get(), choice)
+        CLASS_ERROR.set(None)
+    except VoteRefused as refused:
+        CLASS_ERROR.set(str(refused))
+        set_vote(key, store.answer_of(code, key, STUDENT_TOKEN.get()))
+
+
+def answers_chart(counts: Counter[int], lesson: Lesson, revealed: bool) -> None:
+    """How many gave each answer (no names); once revealed, the measured answer marked, and the measurement it
+    rests on."""
+    vote, total = lesson.vote, sum(counts.values())
+    for n, choice in enumerate(vote.choices):
+        mark = " ✓ (measured)" if revealed and n == lesson.answer else ""
+        st.progress(counts[n] / total if total else 0.0, text=f"{choice}{mark}: {counts[n]} of {total}")
+    if revealed:
+        claim = lesson.claims[vote.claim]
+        st.markdown(f"**Measured on the real models:** {claim.says} (the app's own figure, as *What to notice* says).")
