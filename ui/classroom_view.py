@@ -13,7 +13,7 @@ import streamlit as st
 
 from store import Classroom, VoteRefused, open_store
 from ui.lessons import Lesson
-from ui.state import CLASS_CODE, CLASS_CODE_INPUT, CLASS_ERROR, STUDENT_TOKEN, set_vote, vote_key, vote_of
+from ui.state import CLASS_CODE, CLASS_CODE_INPUT, CLASS_ERROR, STUDENT_TOKEN, set_vote, vote_key, vote_known, vote_of
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def class_question(key: str, lesson: Lesson) -> None:
     store, code, vote = class_store(), CLASS_CODE.get(), lesson.vote
     if store is None or code is None or vote is None:
         return
-    if vote_key(key) not in st.session_state:  # a new session of this student sees its earlier answer
+    if not vote_known(key):  # a new session of this student sees its earlier answer
         set_vote(key, store.answer_of(code, key, STUDENT_TOKEN.get()))
     revealed = store.revealed(code, key)
     st.radio(

@@ -76,6 +76,11 @@ def vote_key(lesson: str) -> str:
     return f"vote_{lesson}"
 
 
+def vote_known(lesson: str) -> bool:
+    """Whether this session has its answer to the lesson's question yet (None, no answer, counts as known)."""
+    return vote_key(lesson) in st.session_state
+
+
 def vote_of(lesson: str) -> int | None:
     return st.session_state.get(vote_key(lesson))
 
