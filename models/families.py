@@ -257,9 +257,11 @@ OWN_GROUP = "Your own models"
 
 @dataclass(frozen=True)
 class OwnModel:
-    """Weights of your own uploaded in this session, loaded once, and kept until others replace them."""
+    """Weights of your own uploaded in this session, loaded once into `network`, and kept until others replace them.
+    The weights read from the file are not kept beside it: the network holds the only copy."""
 
-    weights: OwnWeights
+    architecture: str  # the registry name
+    categories: tuple[str, ...]
     file_name: str
     network: Network
     id: str = field(default_factory=lambda: "yours-" + uuid4().hex[:12])
@@ -267,13 +269,13 @@ class OwnModel:
     @property
     def what(self) -> str:
         """The model in the words of its label: the file's name and its classes."""
-        return f"{self.file_name}, {self.weights.classes} classes"
+        return f"{self.file_name}, {len(self.categories)} classes"
 
 
 def uploaded_model(own: OwnWeights, file_name: str, labels_name: str | None) -> OwnModel:
     """Uploaded weights (from the file `file_name`, class names from `labels_name`) loaded as this session's model."""
     source = f"your weights, {file_name}" + (f", class names from {labels_name}" if labels_name else "")
-    return OwnModel(own, file_name, own_network(own, YOURS_TITLE, source))
+    return OwnModel(own.architecture, own.categories, file_name, own_network(own, YOURS_TITLE, source))
 
 
 def own_family(name: str, spec: ModelSpec, what: str, columns: tuple[Column, Column]) -> Family:
@@ -291,20 +293,22 @@ def own_family(name: str, spec: ModelSpec, what: str, columns: tuple[Column, Col
     )
 
 
-def untrained_column(own: OwnWeights, fields: Callable[[], Mapping[str, ReceptiveField]]) -> Column:
+def untrained_column(
+    architecture: str, categories: tuple[str, ...], fields: Callable[[], Mapping[str, ReceptiveField]]
+) -> Column:
     """Your model's architecture and head with random weights (shared: the same for everyone with these classes)."""
-    classes = hashlib.sha256("\n".join(own.categories).encode()).hexdigest()[:16]
-    load = partial(untrained_network, own, UNTRAINED_TITLE)
-    return Column("untrained", UNTRAINED_TITLE, load, f"{own.architecture}/untrained/{classes}", fields)
+    classes = hashlib.sha256("\n".join(categories).encode()).hexdigest()[:16]
+    load = partial(untrained_network, architecture, categories, UNTRAINED_TITLE)
+    return Column("untrained", UNTRAINED_TITLE, load, f"{architecture}/untrained/{classes}", fields)
 
 
 def uploaded_family(own: OwnModel) -> Family:
     """This session's uploaded weights, as `own_family`. A link cannot open them: they are in this session only
     (SESSION_ONLY)."""
-    spec = REGISTRY[own.weights.architecture]
+    spec = REGISTRY[own.architecture]
     fields = partial(imagenet_fields, spec.name)
     yours = Column("yours", YOURS_TITLE, lambda: own.network, f"{own.id}/yours", fields, shared=False)
-    return own_family(YOURS, spec, own.what, (yours, untrained_column(own.weights, fields)))
+    return own_family(YOURS, spec, own.what, (yours, untrained_column(own.architecture, own.categories, fields)))
 
 
 def folder_family(architecture: str, path: Path) -> Family:
@@ -318,8 +322,8 @@ def folder_family(architecture: str, path: Path) -> Family:
     def yours() -> Network:
         return own_network(read_folder_model(architecture, path), YOURS_TITLE, source)
 
-    def untrained() -> Network:
-        return untrained_column(read_folder_model(architecture, path), fields).load()
+    def untrained() -> Network:  # the file is read for its head's size and its labels
+        return untrained_network(architecture, read_folder_model(architecture, path).categories, UNTRAINED_TITLE)
 
     stamp = f"@{path.stat().st_mtime_ns}"  # a replaced file is a new model
     columns = (

@@ -216,12 +216,10 @@ def own_network(own: OwnWeights, title: str, source: str) -> Network:
     return as_network(own.architecture, model, "yours", title, source, own.categories)
 
 
-def untrained_network(own: OwnWeights, title: str) -> Network:
-    """The same architecture and head with its seed-0 random weights, answering in the same class names."""
-    model = build(own.architecture, classes=own.classes)
-    return as_network(
-        own.architecture, model, "untrained", title, "random weights (seed 0), never trained", own.categories
-    )
+def untrained_network(architecture: str, categories: tuple[str, ...], title: str) -> Network:
+    """The architecture with a head for `categories` and its seed-0 random weights, answering in those names."""
+    model = build(architecture, classes=len(categories))
+    return as_network(architecture, model, "untrained", title, "random weights (seed 0), never trained", categories)
 
 
 def folder_models(folder: Path) -> Iterable[tuple[str, Path]]:

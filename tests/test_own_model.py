@@ -71,7 +71,11 @@ def test_weights_with_three_classes_and_labels_give_the_models_own_logits_under_
     with torch.no_grad():
         expected = model((images - mean) / std)  # (2, 3)
     assert torch.allclose(net(images)["logits"], expected, atol=1e-4)
-    assert net.categories == untrained_network(own, "The same, untrained").categories == own.categories
+    assert (
+        net.categories
+        == untrained_network(own.architecture, own.categories, "The same, untrained").categories
+        == own.categories
+    )
 
 
 def test_a_trainers_checkpoint_dataparallel_names_and_no_auxiliary_heads_are_accepted():

@@ -132,9 +132,10 @@ def sweep_series(
 
 def cost_words(cost: float) -> str:
     """What the models' cost means for a student, in plain words."""
-    how = f"{cost:.1f} times as long as" if cost >= 1.5 else "about as long as" if cost >= 0.7 else "less time than"
+    slower = cost >= COST_TOLERANCE  # beyond it, the finest grids are not offered
+    how = f"{cost:.1f} times as long as" if slower else "about as long as" if cost >= 0.7 else "less time than"
     words = f"A forward pass of this model takes {how} MobileNetV2's on this server (measured here)."
-    if cost >= 1.5:
+    if slower:
         words += " A drag update and every result below take longer in proportion; only grids that finish in "
         words += "reasonable time are offered."
     return words
