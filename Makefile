@@ -7,8 +7,10 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The class store's tests run against a real PostgreSQL server too, which they start themselves (tests/postgres.py).
 POSTGRES := /usr/lib/postgresql/15/bin/initdb
+# The proxy in front of a school's replicas (make school, tests/test_school.py).
+HAPROXY := /usr/sbin/haproxy
 
-.PHONY: run class offline test bench
+.PHONY: run class school offline test bench
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py
@@ -18,11 +20,17 @@ run: $(VENV)/.runtime
 offline: $(VENV)/.runtime
 	$(PY) -m scripts.prepare_offline $(MODELS) $(if $(TO),--to "$(TO)")
 
-# For a class: listen on every network interface, so students open the "Network URL" it prints.
+# For a class: listen on every network interface, so students open the "Network URL" it prints; the teacher
+# secret (SHIFTLAB_TEACHER_SECRET, or a new one) is printed first.
 class: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.address=0.0.0.0 --server.port=8501
+	$(PY) -m scripts.class_server
 
-test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES)
+# A school on this machine: REPLICAS app processes behind HAProxy, one PostgreSQL store (scripts/school.py).
+REPLICAS ?= 2
+school: $(VENV)/.runtime $(POSTGRES) $(HAPROXY)
+	$(PY) -m scripts.school --replicas $(REPLICAS)
+
+test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -51,6 +59,10 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 $(POSTGRES):
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y postgresql
+
+$(HAPROXY):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y haproxy
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 /usr/bin/chromium:

@@ -14,7 +14,9 @@ from ui import resources
 from ui.classroom_view import class_question, join, join_ui
 from ui.lab_view import lab_page
 from ui.lessons import lesson_panel, lesson_ui, open_link
+from ui.links import saved_view, session_link
 from ui.live_view import below_view, live_view
+from ui.saved_work import give_token, keep_work, open_student, save_notice_ui
 from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
 from ui.state import (
@@ -45,6 +47,7 @@ def main() -> None:
     st.set_page_config(page_title="Shift Lab", page_icon="↔️", layout="wide")
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
     init_state()
+    open_student()  # the work this browser's student saved comes back, before anything is drawn
     with st.sidebar:
         if st.toggle("Large text", key=LARGE_TEXT.name, help="For a projector at the back of a room: all text larger."):
             st.html(f"<style>html {{ font-size: {LARGE_TEXT_PX}px; }}</style>")
@@ -54,21 +57,25 @@ def main() -> None:
         st.Page(lab_page, title="CNN lab", icon=":material/science:", url_path="lab"),
         st.Page(teacher_page, title="Teacher", icon=":material/co_present:", url_path="teacher"),
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    page.run()
+    keep_work(saved_view() if page.url_path == "" else None)  # the drag view's
+    save_notice_ui()
+    give_token()
 
 
 def drag_page() -> None:
     """Two models side by side, live under the dragged object."""
     catalog = resources.families(LAB_MODEL.get(), OWN_MODEL.get())  # made once per run, handed down
-    if not LINK_OPENED.get() and (code := st.query_params.get("class")):  # the class link: join it
+    if not LINK_OPENED.get() and (code := session_link().get("class")):  # the class link: join it
         join(code)
     open_link(catalog)
     lesson = lesson_ui(catalog)
     settings, family = settings_ui(catalog)
-    join_ui()
     start_on_canvas(settings.canvas)
     models = resources.load_columns(family)
     progress = score_map_controls(settings, resources.drag_cost(models, settings.canvas))
+    join_ui()  # last in the sidebar: most sessions are in no class
     if lesson is None:
         st.title("Shift Lab", anchor=False)
         st.markdown(

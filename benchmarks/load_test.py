@@ -1,5 +1,7 @@
 """Can one server hold a whole class? Opens 20 sessions of the app on loopback; 4 of them drag the
-object back and forth for 60 s while the other 16 sit idle.
+object back and forth for 60 s while the other 16 sit idle. With `--voters N` (protocol clients), N of the
+idle sessions join a class (started in the app's store) in a lesson and answer its question during the drag, each
+changing its answer once; the store must then count each of them once, with its last answer.
 
 Two kinds of client (`--clients`):
 - `browser` (the default): every session is a real page in one headless Chromium, dragged with
@@ -23,7 +25,8 @@ machine) with the server's and the clients' CPU time per update.
 Targets (issue 5): no errors, ≥ 2 updates/s for every dragging session, bounded server memory.
 
 Run with `make bench` or `python -m benchmarks.load_test [--clients protocol]`; `--seconds S`
-and `--sessions N` make short runs for development. With `--split-cores` the server runs alone
+and `--sessions N` make short runs for development; a class of 40 with 8 dragging and 30 voting is
+`--clients protocol --sessions 40 --dragging 8 --voters 30`. With `--split-cores` the server runs alone
 on core 0 and the clients on the others. A benchmark, not a test: other users' load shows in the
 figures (giving Chromium nice 19 made it worse: it starved the mouse moves and websockets closed).
 """
@@ -38,6 +41,7 @@ import os
 import platform
 import re
 import statistics
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -52,11 +56,14 @@ import psutil
 from playwright.async_api import Browser, Page, Playwright, WebSocket, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from streamlit.proto.Delta_pb2 import Delta
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from benchmarks.streamlit_client import ElementPath, StreamlitClient
 from models import REGISTRY, WEIGHTS_DIR_ENV
+from store import Classroom, open_store
 from tests.conftest import app_env
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from ui.classroom_view import DATA_DIR_ENV, DATABASE_URL_ENV, taken_words
 from ui.resources import DEFAULT_MODEL_MEMORY_MB, MODEL_MEMORY_ENV
 
 SESSIONS = 20
@@ -89,6 +96,9 @@ WATCH_DRAWN = """() => {
     }, 25);
 }"""
 TARGET_UPDATES_PER_S = 2.0
+VOTE_LESSON = "equivariance"  # the voters' lesson: its question has five choices
+VOTE_TIMEOUT_S = 30
+CHANGE_AFTER_S = 1.5  # a voter changes its answer this long after the first (the store allows one a second)
 MEMORY_GROWTH_MB = 50  # how much higher the server's memory may peak in the second half of the drag than in the first
 
 Position = tuple[int, int]
@@ -463,6 +473,20 @@ class ProtocolSession(Session):
     def error_messages(self) -> list[str]:
         return self.client.protocol_errors + self.client.exceptions
 
+    async def vote(self, choice: int) -> float | None:
+        """Answer the lesson's class question with its choice number `choice`, as a click on the radio does; the
+        seconds until the page says the store has taken it, None if it never does (a refused answer is taken back)."""
+        _, radio = next(self.client.find("radio"))
+        label = radio.new_element.radio.options[choice]
+        sent = time.monotonic()
+        await self.client.rerun([WidgetState(id=radio.new_element.radio.id, string_value=label)], radio.fragment_id)
+
+        def taken() -> bool:
+            captions = (delta.new_element.markdown.body for _, delta in self.client.find("markdown"))
+            return any(taken_words(label) in caption for caption in captions)
+
+        return time.monotonic() - sent if await self.client.wait_until(taken, VOTE_TIMEOUT_S) else None
+
     async def close(self) -> None:
         self.drag_canvas.sender.cancel()
         await self.client.close()
@@ -485,17 +509,19 @@ class ProtocolClients:
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.gather(*(session.close() for session in self.sessions))
 
-    async def open(self, url: str, query: str = "") -> Session:
+    async def open(self, url: str, query: str = "", question: bool = False) -> ProtocolSession:
         """Connect and run the page (the link's `query`: "model=resnet18"), up to the canvas (which comes last,
-        after every plot)."""
+        after every plot), and the class question if `question`."""
         start = time.monotonic()
         client = StreamlitClient(url, query)
         await client.connect()
-        centre = (CANVAS // 2, CANVAS // 2)
-        if not await client.wait_until(
-            lambda: centre in shown_positions(client) and canvas_element(client) is not None, LOAD_TIMEOUT_S
-        ):
-            raise TimeoutError(f"no canvas on the page after {LOAD_TIMEOUT_S} s")
+
+        def loaded() -> bool:
+            shown = shown_positions(client) and canvas_element(client) is not None
+            return bool(shown) and (not question or next(client.find("radio"), None) is not None)
+
+        if not await client.wait_until(loaded, LOAD_TIMEOUT_S):
+            raise TimeoutError(f"no canvas{' or question' if question else ''} on the page after {LOAD_TIMEOUT_S} s")
         session = ProtocolSession(client, canvas_element(client))
         session.load_s = time.monotonic() - start
         self.sessions.append(session)
@@ -675,31 +701,67 @@ def split_cores(server: int) -> None:
     os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
 
 
+@dataclass(frozen=True)
+class Voting:
+    """What the voters did: each one's last answer, and the seconds until the page showed each answer taken
+    (None: never)."""
+
+    last: list[int]
+    latencies_s: list[float | None]
+
+
+async def vote_twice(session: ProtocolSession, n: int, delay_s: float) -> tuple[int, list[float | None]]:
+    """After `delay_s`, answer with a choice, then change it to another CHANGE_AFTER_S later; the last answer."""
+    await asyncio.sleep(delay_s)
+    first, last = n % 5, (n + 2) % 5
+    taken = [await session.vote(first)]
+    await asyncio.sleep(CHANGE_AFTER_S)
+    taken.append(await session.vote(last))
+    return last, taken
+
+
 async def run(
-    url: str, clients: Clients, sessions_count: int, seconds: float, split: bool, models: tuple[str, ...] = ()
+    url: str,
+    clients: Clients,
+    sessions_count: int,
+    seconds: float,
+    split: bool,
+    models: tuple[str, ...] = (),
+    dragging: int = DRAGGING,
+    voters: int = 0,
+    classroom: Classroom | None = None,
 ) -> None:
-    """Open the sessions (the idle ones on `models` in turn, if any), drag in some, check all of them, then print
-    the report."""
+    """Open the sessions (the idle ones on `models` in turn, if any; `voters` of them in a class of `classroom`),
+    drag in some while the voters answer, check all of them, then print the report."""
     pid = server_pid(url)
     if split:
         split_cores(pid)
         print("The server runs on core 0 alone; the clients on the other cores.", flush=True)
-    dragging = min(DRAGGING, sessions_count)
+    dragging = min(dragging, sessions_count)
+    voters = min(voters, sessions_count - dragging)
+    code = classroom.start_class() if voters and classroom is not None else None
     samples: list[Sample] = []
     t0 = time.monotonic()
     sampler = asyncio.create_task(sample_server(pid, clients, samples, t0))
     async with clients:
         print(f"Opening {sessions_count} sessions at once…", flush=True)
         dragging_sessions = [clients.open(url) for _ in range(dragging)]
+        voting = [clients.open(url, f"lesson={VOTE_LESSON}&class={code}", question=True) for _ in range(voters)]
         idle = [
             clients.open(url, f"model={models[n % len(models)]}" if models else "")
-            for n in range(sessions_count - dragging)
+            for n in range(sessions_count - dragging - voters)
         ]
-        sessions = await asyncio.gather(*dragging_sessions, *idle)
+        sessions = await asyncio.gather(*dragging_sessions, *voting, *idle)
         drag_start = time.monotonic() - t0
-        print(f"Dragging in {dragging} of them for {seconds:g} s…", flush=True)
-        drags = await asyncio.gather(
-            *(drag(s.canvas(), i / dragging, seconds) for i, s in enumerate(sessions[:dragging]))
+        print(f"Dragging in {dragging} of them for {seconds:g} s, {voters} answering…", flush=True)
+        drags, votes = await asyncio.gather(
+            asyncio.gather(*(drag(s.canvas(), i / dragging, seconds) for i, s in enumerate(sessions[:dragging]))),
+            asyncio.gather(
+                *(
+                    vote_twice(s, n, n / max(voters, 1) * seconds / 2)
+                    for n, s in enumerate(sessions[dragging : dragging + voters])
+                )
+            ),
         )
         drag_end = time.monotonic() - t0
         answers = await asyncio.gather(*(s.answers() for s in sessions[dragging:]))
@@ -712,6 +774,8 @@ async def run(
     errors["tracebacks in the server log"] = unexpected_tracebacks(log)
     errors["idle sessions not answering a key press afterwards"] = answers.count(False)
     report(clients, sessions, drags, errors, samples, drag_start, drag_end, seconds)
+    if code is not None:
+        voting_report(Voting([last for last, _ in votes], [t for _, taken in votes for t in taken]), classroom, code)
     if models:
         budget = os.environ.get(MODEL_MEMORY_ENV) or DEFAULT_MODEL_MEMORY_MB
         print(
@@ -791,11 +855,29 @@ def report(
     print("\nTargets: " + "; ".join(f"{name}: {'met' if ok else 'NOT MET'}" for name, ok in verdicts.items()))
 
 
+def voting_report(voting: Voting, classroom: Classroom, code: str) -> None:
+    """Did the store count every voter once, with its last answer? And how soon did each page show an answer taken?"""
+    counted, expected = classroom.counts(code, VOTE_LESSON), Counter(voting.last)
+    shown = [t * 1000 for t in voting.latencies_s if t is not None]
+    print(
+        f"\nClass {code}: {len(voting.last)} sessions answered the {VOTE_LESSON} question during the drag, each "
+        f"changing its answer once after {CHANGE_AFTER_S:g} s ({len(voting.latencies_s)} answers sent). The store "
+        f"counts {sum(counted.values())} answers {dict(sorted(counted.items()))}; the sessions' last answers were "
+        f"{dict(sorted(expected.items()))}. Answers never shown as taken: {voting.latencies_s.count(None)}. "
+        f"From sending an answer to the page showing it taken: p50 {percentile(shown, 50):.0f} ms, "
+        f"p95 {percentile(shown, 95):.0f} ms."
+    )
+    ok = counted == expected and voting.latencies_s.count(None) == 0
+    print(f"Target: every vote counted once, with its last answer: {'met' if ok else 'NOT MET'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--clients", choices=CLIENTS, default="browser", help="pages in Chromium, or protocol clients")
     parser.add_argument("--seconds", type=float, default=DRAG_SECONDS, help="how long to drag (at least 10)")
-    parser.add_argument("--sessions", type=int, default=SESSIONS, help=f"sessions to open, {DRAGGING} of them dragging")
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help="sessions to open")
+    parser.add_argument("--dragging", type=int, default=DRAGGING, help="how many of the sessions drag")
+    parser.add_argument("--voters", type=int, default=0, help="how many of the others answer a class question")
     parser.add_argument("--split-cores", action="store_true", help="the server alone on core 0, the clients elsewhere")
     parser.add_argument("--models", nargs="*", metavar="MODEL", help="the idle sessions open these in turn")
     parser.add_argument("--model-memory", type=float, metavar="MB", help="the app's budget for shared models")
@@ -806,17 +888,24 @@ def main() -> None:
         os.environ[MODEL_MEMORY_ENV] = f"{args.model_memory:g}"
     if args.seconds < WINDOW_S:
         parser.error(f"--seconds must be at least {WINDOW_S}, the window of the worst stretch")
+    if args.voters and args.clients != "protocol":
+        parser.error("--voters needs --clients protocol (the voters' pages are not drawn)")
     if WEIGHTS_DIR_ENV not in os.environ:
         os.environ.update(app_env())
+    data = Path(os.environ.setdefault(DATA_DIR_ENV, tempfile.mkdtemp(prefix="shiftlab-load-test-")))
     load = [f"{average:.2f}" for average in os.getloadavg()]
     print(
         f"Shift Lab load test, {datetime.now():%Y-%m-%d %H:%M}, {platform.node()}: {os.cpu_count()} cores, "
-        f"load average before the run {' '.join(load)}; {args.sessions} sessions, {min(DRAGGING, args.sessions)} "
-        f"dragging for {args.seconds:g} s; {args.clients} clients"
+        f"load average before the run {' '.join(load)}; {args.sessions} sessions, {min(args.dragging, args.sessions)} "
+        f"dragging for {args.seconds:g} s, {args.voters} voting; {args.clients} clients"
     )
+    classroom = Classroom(open_store(os.environ.get(DATABASE_URL_ENV), data))  # the store the server opens too
     with running_app(timeout_s=120) as url:
         models = tuple(args.models or ())
-        asyncio.run(run(url, CLIENTS[args.clients](), args.sessions, args.seconds, args.split_cores, models))
+        clients, split = CLIENTS[args.clients](), args.split_cores
+        asyncio.run(
+            run(url, clients, args.sessions, args.seconds, split, models, args.dragging, args.voters, classroom)
+        )
 
 
 if __name__ == "__main__":

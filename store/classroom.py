@@ -7,18 +7,18 @@ Students are known by a digest of their token only.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .schema import SCHEMA_VERSION, classes, metadata, reveals, schema_version, votes
+from .schema import SCHEMA_VERSION, classes, metadata, reveals, schema_version, students, votes
+from .students import aware, now_utc, student_id
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ class StoreError(Exception):
 
 def open_store(url: str | None, data_folder: Path) -> Engine:
     """The store at the database URL `url` (e.g. postgresql+psycopg://…), or SQLite in `data_folder` (made on first
-    start); its tables are made if missing, and a store of another layout is refused."""
+    start); its tables are made if missing. A store of an older layout is brought along (every change so far only
+    added tables, which create_all makes); one of a newer layout is refused."""
     if not url:
         data_folder.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{data_folder / DATABASE_FILE}"
@@ -48,6 +49,10 @@ def open_store(url: str | None, data_folder: Path) -> Engine:
     metadata.create_all(engine)
     with engine.begin() as connection:
         found = connection.execute(select(schema_version.c.version)).scalars().all()
+        if len(found) == 1 and found[0] < SCHEMA_VERSION:
+            logger.info("The class store's layout %d is brought to layout %d", found[0], SCHEMA_VERSION)
+            connection.execute(delete(schema_version))
+            found = []
         if not found:
             connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
         elif found != [SCHEMA_VERSION]:
@@ -66,11 +71,6 @@ def _sqlite_settings(connection, _record) -> None:
     cursor.close()
 
 
-def voter_id(token: str) -> str:
-    """What the store keeps of a student's token: its digest, so that the store never holds the token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Classroom:
     """The class store's operations on one engine (shared by every session of the process)."""
@@ -83,7 +83,7 @@ class Classroom:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(insert(classes).values(code=code, started_at=now or _now()))
+                    connection.execute(insert(classes).values(code=code, started_at=now or now_utc()))
                 return code
             except IntegrityError:
                 continue
@@ -96,7 +96,7 @@ class Classroom:
     def vote(self, code: str, lesson: str, token: str, answer: int, now: datetime | None = None) -> None:
         """Take (or change) a student's answer to a lesson's question. Raises VoteRefused: after the reveal,
         in a class that does not exist, or sooner than ANSWER_INTERVAL_S after the student's last answer."""
-        now, voter = now or _now(), voter_id(token)
+        now, voter = now or now_utc(), student_id(token)
         with self.engine.begin() as connection:
             if connection.execute(select(classes.c.code).where(classes.c.code == code)).first() is None:
                 raise VoteRefused("There is no class with this code (the teacher may have started a new one).")
@@ -105,7 +105,7 @@ class Classroom:
             key = (votes.c.class_code == code) & (votes.c.lesson == lesson) & (votes.c.voter == voter)
             last = connection.execute(select(votes.c.voted_at).where(key)).scalar()
             if last is not None:
-                if now - _aware(last) < timedelta(seconds=ANSWER_INTERVAL_S):
+                if now - aware(last) < timedelta(seconds=ANSWER_INTERVAL_S):
                     raise VoteRefused("Not so fast: wait a moment before changing your answer.")
                 connection.execute(update(votes).where(key).values(answer=answer, voted_at=now))
             else:
@@ -115,7 +115,7 @@ class Classroom:
 
     def answer_of(self, code: str, lesson: str, token: str) -> int | None:
         """The student's answer to the lesson's question, if any."""
-        key = (votes.c.class_code == code) & (votes.c.lesson == lesson) & (votes.c.voter == voter_id(token))
+        key = (votes.c.class_code == code) & (votes.c.lesson == lesson) & (votes.c.voter == student_id(token))
         with self.engine.connect() as connection:
             return connection.execute(select(votes.c.answer).where(key)).scalar()
 
@@ -132,7 +132,7 @@ class Classroom:
     def reveal(self, code: str, lesson: str, now: datetime | None = None) -> None:
         with self.engine.begin() as connection:
             if not self._revealed(connection, code, lesson):
-                connection.execute(insert(reveals).values(class_code=code, lesson=lesson, revealed_at=now or _now()))
+                connection.execute(insert(reveals).values(class_code=code, lesson=lesson, revealed_at=now or now_utc()))
 
     def revealed(self, code: str, lesson: str) -> bool:
         with self.engine.connect() as connection:
@@ -144,16 +144,14 @@ class Classroom:
             for table in (votes, reveals):
                 connection.execute(delete(table).where((table.c.class_code == code) & (table.c.lesson == lesson)))
 
+    def clear(self, code: str) -> None:
+        """The class ended: its votes, its reveals, the class itself, and everything its students saved (the students
+        who joined it last) are deleted. Their browsers' tokens then open nothing: they start afresh."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(students).where(students.c.class_code == code))  # their saved work goes too
+            connection.execute(delete(classes).where(classes.c.code == code))  # its votes and reveals go too
+
     @staticmethod
     def _revealed(connection, code: str, lesson: str) -> bool:
         query = select(reveals.c.lesson).where((reveals.c.class_code == code) & (reveals.c.lesson == lesson))
         return connection.execute(query).first() is not None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes (what it stored, in UTC); PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,8 +1,10 @@
-"""Shared test setup: where the real ImageNet weights are, when this machine has them; and the
-plain-words guard on every page an AppTest run reaches."""
+"""Shared test setup: where the real ImageNet weights are, when this machine has them; the class store the tests
+use; and the plain-words guard on every page an AppTest run reaches."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from models import WEIGHTS_DIR_ENV
 from tests.plain_words import app_texts, exception_report, leak_report, leaks
+from ui import classroom_view
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
 
@@ -20,6 +23,23 @@ def shared_weights() -> Path:
     if not (SHARED_WEIGHTS / "mobilenet_v2.pth").is_file():
         pytest.skip(f"needs real ImageNet weights in {SHARED_WEIGHTS}, which this machine does not have")
     return SHARED_WEIGHTS
+
+
+SECRET = "a-teacher-secret"
+# The class store of every test that does not make its own (and of the app servers the tests start): never the
+# checkout's data folder.
+os.environ.setdefault(classroom_view.DATA_DIR_ENV, tempfile.mkdtemp(prefix="shiftlab-test-data-"))
+
+
+@pytest.fixture
+def store_env(monkeypatch, tmp_path):
+    """A class store of this test's own (SQLite in its temporary folder), the teacher secret SECRET, no weights."""
+    monkeypatch.setenv("SHIFTLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHIFTLAB_TEACHER_SECRET", SECRET)
+    monkeypatch.setenv("SHIFTLAB_WEIGHTS_DIR", str(tmp_path))
+    classroom_view.class_store.clear()
+    yield
+    classroom_view.class_store.clear()
 
 
 def app_env() -> dict[str, str]:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import BinaryIO
 
 from playwright.sync_api import Browser, Playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts.servers import ROOT, app_command, free_port, running, wait_healthy
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "free_port", "launch_chromium", "running_app"]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -28,46 +24,22 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def running_app(env: dict[str, str] | None = None, timeout_s: float = 60) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it afterwards."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-    ]
-    log = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the server, closed below
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ | (env or {}), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"the app did not start: {log.read().decode()[-2000:]}") from None
-                time.sleep(0.3)
+def running_app(
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60,
+    port: int | None = None,
+    command: list[str] | None = None,
+    log: BinaryIO | None = None,
+) -> Iterator[str]:
+    """Start `streamlit run app.py` (or `command`, which must listen on `port`) on `port` (default: a free
+    loopback port), its output to `log` (default: a temporary file); yield its URL; stop it afterwards."""
+    port = port or free_port()
+    log = log or tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
+    with running(command or app_command(port), env, log) as server:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, server, log, timeout_s)
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
 
 
 def launch_chromium(playwright: Playwright) -> Browser:

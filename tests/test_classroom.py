@@ -10,19 +10,8 @@ from streamlit.testing.v1 import AppTest
 from ui import classroom_view
 from ui.lessons import LESSONS
 
+from .conftest import SECRET
 from .test_app import APP
-
-SECRET = "a-teacher-secret"
-
-
-@pytest.fixture
-def store_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SHIFTLAB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SHIFTLAB_TEACHER_SECRET", SECRET)
-    monkeypatch.setenv("SHIFTLAB_WEIGHTS_DIR", str(tmp_path))
-    classroom_view.class_store.clear()
-    yield
-    classroom_view.class_store.clear()
 
 
 @pytest.mark.parametrize("key", list(LESSONS))
@@ -82,6 +71,22 @@ def test_the_teacher_page_needs_the_secret_then_starts_a_class_and_shows_the_cou
     assert store.revealed(code, "equivariance")
     at.button(key="class_reset").click().run()
     assert not store.revealed(code, "equivariance") and not store.counts(code, "equivariance")
+    at.button(key="class_clear").click().run()  # in its popover, which says what it deletes
+    assert not store.exists(code) and at.session_state["teacher_class"] is None
+    assert [b for b in at.button if b.key == "class_start"]
+
+
+def test_a_student_whose_class_was_cleared_is_told_it_has_ended(store_env):
+    store = classroom_view.class_store()
+    code = store.start_class()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"lesson": "equivariance", "class": code})
+    at.run()
+    store.clear(code)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"Class {code} has ended" in i.value for i in at.info)
+    assert not [r for r in at.radio if r.key == "vote_equivariance"]
 
 
 def _teacher_page() -> None:
@@ -90,3 +95,19 @@ def _teacher_page() -> None:
 
     init_state()
     teacher_page()
+
+
+def test_wrong_class_codes_are_limited_to_five_a_minute(store_env):
+    code = classroom_view.class_store().start_class()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    for _ in range(classroom_view.WRONG_CODES):
+        at.text_input(key="class_code_input").set_value("ZZZZZ").run()
+        at.button(key="class_join").click().run()
+    at.text_input(key="class_code_input").set_value(code).run()
+    at.button(key="class_join").click().run()  # the right code, but too soon after five wrong ones
+    assert at.session_state["class_code"] is None
+    assert any("Too many wrong codes" in w.value for w in at.warning)
+    at.session_state["class_wrong_codes"] = [t - 61 for t in at.session_state["class_wrong_codes"]]  # a minute on
+    at.button(key="class_join").click().run()
+    assert at.session_state["class_code"] == code

@@ -6,20 +6,33 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
 import streamlit as st
 
-from store import Classroom, VoteRefused, open_store
+from store import Classroom, Students, VoteRefused, open_store
 from ui.lessons import Lesson
-from ui.state import CLASS_CODE, CLASS_CODE_INPUT, CLASS_ERROR, STUDENT_TOKEN, set_vote, vote_key, vote_known, vote_of
+from ui.state import (
+    CLASS_CODE,
+    CLASS_CODE_INPUT,
+    CLASS_ERROR,
+    CLASS_WRONG_CODES,
+    STUDENT_TOKEN,
+    set_vote,
+    vote_key,
+    vote_known,
+    vote_of,
+)
 
 logger = logging.getLogger(__name__)
 
 DATABASE_URL_ENV = "SHIFTLAB_DATABASE_URL"  # e.g. postgresql+psycopg://user@host/shiftlab for a school
 DATA_DIR_ENV = "SHIFTLAB_DATA_DIR"  # where the embedded SQLite store is made; default: <project>/data
+WRONG_CODES = 5  # a minute, per session
 REFRESH_S = 3  # how often a student's question and a teacher's counts are read again
+ENDED = "Class {code} has ended: the teacher cleared it. Join another under *Class*."
 NO_STORE = "The class store cannot be opened, so classes are off on this server; everything else works."
 
 
@@ -35,13 +48,19 @@ def class_store() -> Classroom | None:
         return None
 
 
+def students() -> Students | None:
+    """The students' part of the class store (their saved work), or None without a store."""
+    store = class_store()
+    return Students(store.engine) if store is not None else None
+
+
 def join_ui() -> None:
     """The sidebar's class part: the code to join, or the class joined and the way out."""
     with st.sidebar:
         st.header("Class")
         if code := CLASS_CODE.get():
             st.caption(f"You are in class **{code}**: each lesson's question is answered together.")
-            st.button("Leave the class", key="class_leave", on_click=CLASS_CODE.set, args=(None,), width="stretch")
+            st.button("Leave the class", key="class_leave", on_click=enrol, args=(None,), width="stretch")
         else:
             st.text_input("Class code", key=CLASS_CODE_INPUT.name, max_chars=8, placeholder="e.g. K7RQ2")
             st.button("Join", key="class_join", on_click=join_typed, width="stretch")
@@ -53,16 +72,29 @@ def join_typed() -> None:
     join(CLASS_CODE_INPUT.get())
 
 
-def join(code: str) -> None:
-    """Join the class `code` (typed, or from a link) if it exists; otherwise say so."""
-    store, code = class_store(), code.strip().upper()
+def join(code: str, now: float | None = None) -> None:
+    """Join the class `code` (typed, or from a link) if it exists; otherwise say so. After WRONG_CODES wrong codes
+    within a minute, no code is tried until the minute is over (codes are not to be found by guessing)."""
+    store, code, now = class_store(), code.strip().upper(), time.monotonic() if now is None else now
+    wrong = [moment for moment in CLASS_WRONG_CODES.get() if now - moment < 60]
     if store is None:
         CLASS_ERROR.set(NO_STORE)
+    elif len(wrong) >= WRONG_CODES:
+        CLASS_ERROR.set("Too many wrong codes: wait a minute, then type the code on the teacher's screen again.")
     elif code and store.exists(code):
-        CLASS_CODE.set(code)
+        enrol(code)
         CLASS_ERROR.set(None)
     else:
+        CLASS_WRONG_CODES.set([*wrong, now])
         CLASS_ERROR.set(f"There is no class “{code[:8]}”: check the code on the teacher's screen.")
+
+
+def enrol(code: str | None) -> None:
+    """Join the class `code` (None: leave it); the store notes it, so that clearing the class clears this student's
+    saved work too."""
+    CLASS_CODE.set(code)
+    if (pupils := students()) is not None:
+        pupils.enrol(STUDENT_TOKEN.get(), code)
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -71,6 +103,9 @@ def class_question(key: str, lesson: Lesson) -> None:
     class's answers beside the measured one. Read again every REFRESH_S s, so that the reveal arrives by itself."""
     store, code, vote = class_store(), CLASS_CODE.get(), lesson.vote
     if store is None or code is None or vote is None:
+        return
+    if not store.exists(code):
+        st.info(ENDED.format(code=code), icon=":material/event_busy:")
         return
     if not vote_known(key):  # a new session of this student sees its earlier answer
         set_vote(key, store.answer_of(code, key, STUDENT_TOKEN.get()))
@@ -87,8 +122,13 @@ def class_question(key: str, lesson: Lesson) -> None:
     )
     if revealed:
         answers_chart(store.counts(code, key), lesson, revealed=True)
-    elif vote_of(key) is not None:
-        st.caption("Answer taken; you can change it until the teacher reveals the answers.")
+    elif (choice := vote_of(key)) is not None:
+        st.caption(taken_words(vote.choices[choice]))
+
+
+def taken_words(choice: str) -> str:
+    """What a student sees once the store has their answer."""
+    return f"Answer taken: “{choice}”. You can change it until the teacher reveals the answers."
 
 
 def answer(key: str) -> None:

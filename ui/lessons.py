@@ -16,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from models.families import CIRCULAR, TEACHING, Family
 from models.lab_experiments import trained_location
-from ui.links import show_view
+from ui.links import session_link, show_view
 from ui.state import LESSON, LINK_OPENED, LIVE, NOTICE, reset_path
 
 FREE = "free"  # the lesson key of free exploration
@@ -420,7 +420,7 @@ def open_link(catalog: dict[str, Family]) -> None:
     if LINK_OPENED.get():
         return
     LINK_OPENED.set(True)
-    link = st.query_params.to_dict()
+    link = session_link()
     open_lesson(catalog, link["lesson"] if link.get("lesson") in LESSONS else FREE)
     show_view(link, catalog)
 

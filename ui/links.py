@@ -22,13 +22,33 @@ from ui.state import (
     LESSON,
     LINK_NOTICE,
     MODEL,
+    OBJECT,
     OBJECT_SIZE,
     POSITION_CANVAS,
+    SAVED_VIEW,
     X,
     Y,
     set_layer,
 )
-from ui.uploads import is_upload
+from ui.uploads import is_upload, uploaded_objects
+
+
+def session_link() -> dict[str, str]:
+    """What the session opens with: the URL's view, or where the URL names none (the app's bare address), the view
+    this student's browser was at last (ui.saved_work). A link never names an upload, so the student's own picture,
+    if it was the object last, comes from the saved view."""
+    link, saved = st.query_params.to_dict(), SAVED_VIEW.get()
+    if not link:
+        return saved
+    if "object" not in link and is_upload(saved.get("object", "")):
+        link["object"] = saved["object"]
+    return link
+
+
+def saved_view() -> dict[str, str]:
+    """The view to save for this student: the URL's, and the object even when it is their own upload."""
+    view = st.query_params.to_dict()
+    return view | {"object": OBJECT.get()} if is_upload(OBJECT.get()) else view
 
 
 def show_view(link: Mapping[str, str], catalog: dict[str, Family]) -> None:
@@ -42,7 +62,7 @@ def show_view(link: Mapping[str, str], catalog: dict[str, Family]) -> None:
     scene = family.scene
     if link.get("layer") in family.layers:
         set_layer(family.name, link["layer"])
-    if link.get("object") in scene.objects:
+    if link.get("object") in scene.objects or (scene.uploads and link.get("object") in uploaded_objects()):
         KEYS[scene.object_key].set(link["object"])
     if link.get("background") in scene.backgrounds:
         BACKGROUND.set(link["background"])

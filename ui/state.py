@@ -8,7 +8,6 @@ session. Buttons are left out: they hold nothing between runs, so their keys onl
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -19,6 +18,7 @@ import torch
 from models.lab_experiments import LAB_DEFAULTS, POOLING_SEEDS
 from probes import class_probability
 from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS, clamp_position
+from store import new_token
 
 if TYPE_CHECKING:  # types of stored values only: these modules import this one
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -144,11 +144,19 @@ RESULTS_COMPUTED: Key[int] = Key("results_computed", int)  # how many times new 
 CLASS_CODE: Key[str | None] = Key("class_code")  # the class this student joined
 CLASS_CODE_INPUT: Key[str] = Key("class_code_input", str)
 CLASS_ERROR: Key[str | None] = Key("class_error")  # why the last code or answer was not taken
-STUDENT_TOKEN: Key[str] = Key("student_token", lambda: secrets.token_urlsafe(24))  # who answers, to the store
+CLASS_WRONG_CODES: Key[list[float]] = Key("class_wrong_codes", list)  # when wrong codes were typed (monotonic s)
+STUDENT_TOKEN: Key[str] = Key("student_token", new_token)  # who answers, and whose work is saved (ui.saved_work)
 TEACHER: Key[bool] = Key("teacher", bool)  # this session gave the teacher secret
 TEACHER_SECRET_INPUT: Key[str] = Key("teacher_secret_input", str)
 TEACHER_CLASS: Key[str | None] = Key("teacher_class")  # the class this teacher started
 TEACHER_LESSON: Key[str | None] = Key("teacher_lesson")  # the lesson whose answers the teacher shows
+
+# What the store keeps of this student's work (ui.saved_work).
+STUDENT_OPENED: Key[bool] = Key("student_opened", bool)  # the browser's token was read, and its work restored
+SAVED_VIEW: Key[dict[str, str]] = Key("saved_view", dict)  # the view restored, opened when the URL names none
+SAVED: Key[dict[str, object]] = Key("saved", dict)  # what the store holds: piece name -> what it was made from
+SAVING: Key[bool] = Key("saving", lambda: True)  # False once the store has no such student (cleared) or no store
+SAVE_NOTICE: Key[str | None] = Key("save_notice")  # why something was not saved or restored
 
 # The CNN lab.
 LAB_MODEL: Key[LabModel | None] = Key("lab_model")  # the session's trained or loaded model

@@ -63,16 +63,29 @@ def teacher_page() -> None:
     if TEACHER_LESSON.get() not in VOTING:
         TEACHER_LESSON.set(VOTING[0])
     key = st.selectbox("Lesson", VOTING, format_func=lesson_title, key=TEACHER_LESSON.name)
-    reveal, reset, new = st.columns(3)
+    reveal, reset, new, clear = st.columns(4)
     reveal.button("Reveal the answers", key="class_reveal", type="primary", on_click=lambda: store.reveal(code, key))
     reset.button("Reset this lesson's answers", key="class_reset", on_click=lambda: store.reset(code, key))
     new.button("Start a new class", key="class_new", on_click=start_class)
+    with clear.popover("Clear the class…", icon=":material/delete:"):
+        st.markdown(
+            "Deletes this class's answers and everything its students saved (lab models, pictures, views), for "
+            "example at the end of a lesson on shared computers. Their next visit starts afresh."
+        )
+        st.button("Clear the class", key="class_clear", type="primary", on_click=clear_class, args=(code,))
     live_answers(code, key)
 
 
 def start_class() -> None:
     if TEACHER.get() and (store := class_store()) is not None:
         TEACHER_CLASS.set(store.start_class())
+
+
+def clear_class(code: str) -> None:
+    if TEACHER.get() and (store := class_store()) is not None:
+        store.clear(code)
+        TEACHER_CLASS.set(None)
+        st.toast(f"Class {code} is cleared.", icon=":material/delete:")
 
 
 @st.fragment(run_every=REFRESH_S)
