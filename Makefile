@@ -34,7 +34,7 @@ test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
-bench: $(VENV)/.dev /usr/bin/chromium
+bench: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY)
 	$(PY) -m benchmarks.drag_latency
 	$(PY) -m benchmarks.drag_latency resnet50 efficientnet_b0 convnext_tiny
 	$(PY) -m benchmarks.score_map_throughput
@@ -44,6 +44,9 @@ bench: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m benchmarks.position_readout
 	$(PY) -m benchmarks.load_test --clients protocol
 	$(PY) -m benchmarks.load_test --clients browser
+	$(PY) -m benchmarks.load_test --clients protocol --sessions 40 --dragging 8 --voters 30
+	$(PY) -m benchmarks.load_test --clients protocol --replicas 1
+	$(PY) -m benchmarks.load_test --clients protocol --replicas 2
 	$(PY) -m benchmarks.load_test --clients protocol --seconds 30 --sessions 12 --model-memory 1000 \
 		--models resnet50 vgg16 densenet121 convnext_tiny efficientnet_v2_s wide_resnet50_2 inception_v3 resnext50_32x4d
 

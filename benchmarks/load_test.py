@@ -46,7 +46,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +60,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from benchmarks.streamlit_client import ElementPath, StreamlitClient
 from models import REGISTRY, WEIGHTS_DIR_ENV
+from scripts.servers import running_postgres, running_school
 from store import Classroom, open_store
 from tests.conftest import app_env
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_app
@@ -198,10 +199,12 @@ class Drag:
 
 @dataclass
 class Sample:
-    """One second of the server process: memory, and CPU time since it started."""
+    """One second of the server processes (one, or each replica behind the proxy): memory, and CPU time since they
+    started, summed over them."""
 
     t: float
     rss_mb: float
+    rss_each_mb: tuple[float, ...]  # per replica
     cpu_s: float
     main_thread_cpu_s: float
     clients_cpu_s: float  # the browsers or the protocol clients, see Clients.cpu
@@ -607,7 +610,7 @@ def server_log(pid: int) -> str:
     return Path(f"/proc/{pid}/fd/1").read_text(errors="replace")
 
 
-async def sample_server(pid: int, clients: Clients, samples: list[Sample], start: float) -> None:
+async def sample_server(pids: list[int], clients: Clients, samples: list[Sample], start: float) -> None:
     """Append a Sample every second until cancelled."""
     busy, total = machine_cpu_seconds()
     while True:
@@ -615,10 +618,11 @@ async def sample_server(pid: int, clients: Clients, samples: list[Sample], start
         samples.append(
             Sample(
                 t=time.monotonic() - start,
-                rss_mb=rss_mb(pid),
-                cpu_s=cpu_seconds(psutil.Process(pid)),
-                main_thread_cpu_s=main_thread_cpu_seconds(pid),
-                clients_cpu_s=clients.cpu_seconds(pid),
+                rss_mb=sum(each := tuple(rss_mb(pid) for pid in pids)),
+                rss_each_mb=each,
+                cpu_s=sum(cpu_seconds(psutil.Process(pid)) for pid in pids),
+                main_thread_cpu_s=sum(main_thread_cpu_seconds(pid) for pid in pids),
+                clients_cpu_s=clients.cpu_seconds(pids[0]),
                 machine_busy=(new_busy - busy) / (new_total - total) if new_total > total else 0.0,
             )
         )
@@ -674,6 +678,11 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else float("nan")
 
 
+def rss_at_each(samples: list[Sample], t: float) -> tuple[float, ...]:
+    """Each replica's memory in the first sample taken at or after time t."""
+    return next((s.rss_each_mb for s in samples if s.t >= t), samples[-1].rss_each_mb)
+
+
 def rss_at(samples: list[Sample], t: float) -> float:
     """The first memory sample taken at or after time t."""
     return next((s.rss_mb for s in samples if s.t >= t), samples[-1].rss_mb)
@@ -722,6 +731,7 @@ async def vote_twice(session: ProtocolSession, n: int, delay_s: float) -> tuple[
 
 async def run(
     url: str,
+    pids: list[int],
     clients: Clients,
     sessions_count: int,
     seconds: float,
@@ -733,16 +743,15 @@ async def run(
 ) -> None:
     """Open the sessions (the idle ones on `models` in turn, if any; `voters` of them in a class of `classroom`),
     drag in some while the voters answer, check all of them, then print the report."""
-    pid = server_pid(url)
     if split:
-        split_cores(pid)
+        split_cores(pids[0])
         print("The server runs on core 0 alone; the clients on the other cores.", flush=True)
     dragging = min(dragging, sessions_count)
     voters = min(voters, sessions_count - dragging)
     code = classroom.start_class() if voters and classroom is not None else None
     samples: list[Sample] = []
     t0 = time.monotonic()
-    sampler = asyncio.create_task(sample_server(pid, clients, samples, t0))
+    sampler = asyncio.create_task(sample_server(pids, clients, samples, t0))
     async with clients:
         print(f"Opening {sessions_count} sessions at once…", flush=True)
         dragging_sessions = [clients.open(url) for _ in range(dragging)]
@@ -770,10 +779,17 @@ async def run(
             errors.update(await session.errors())  # update, unlike +, keeps the zero counts
     await asyncio.sleep(1)
     sampler.cancel()
-    log = server_log(pid)
+    log = "".join(server_log(pid) for pid in pids)
     errors["tracebacks in the server log"] = unexpected_tracebacks(log)
     errors["idle sessions not answering a key press afterwards"] = answers.count(False)
     report(clients, sessions, drags, errors, samples, drag_start, drag_end, seconds)
+    if len(pids) > 1:
+        loaded = rss_at_each(samples, drag_start)
+        peak = [max(s.rss_each_mb[n] for s in samples) for n in range(len(pids))]
+        print(
+            f"Behind the proxy, {len(pids)} replicas: VmRSS with the sessions loaded "
+            f"{', '.join(f'{mb:.0f}' for mb in loaded)} MB, peak {', '.join(f'{mb:.0f}' for mb in peak)} MB."
+        )
     if code is not None:
         voting_report(Voting([last for last, _ in votes], [t for _, taken in votes for t in taken]), classroom, code)
     if models:
@@ -878,6 +894,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=SESSIONS, help="sessions to open")
     parser.add_argument("--dragging", type=int, default=DRAGGING, help="how many of the sessions drag")
     parser.add_argument("--voters", type=int, default=0, help="how many of the others answer a class question")
+    parser.add_argument("--replicas", type=int, default=0, help="through HAProxy to this many replicas (a school)")
     parser.add_argument("--split-cores", action="store_true", help="the server alone on core 0, the clients elsewhere")
     parser.add_argument("--models", nargs="*", metavar="MODEL", help="the idle sessions open these in turn")
     parser.add_argument("--model-memory", type=float, metavar="MB", help="the app's budget for shared models")
@@ -888,8 +905,8 @@ def main() -> None:
         os.environ[MODEL_MEMORY_ENV] = f"{args.model_memory:g}"
     if args.seconds < WINDOW_S:
         parser.error(f"--seconds must be at least {WINDOW_S}, the window of the worst stretch")
-    if args.voters and args.clients != "protocol":
-        parser.error("--voters needs --clients protocol (the voters' pages are not drawn)")
+    if (args.voters or args.replicas) and args.clients != "protocol":
+        parser.error("--voters and --replicas need --clients protocol")
     if WEIGHTS_DIR_ENV not in os.environ:
         os.environ.update(app_env())
     data = Path(os.environ.setdefault(DATA_DIR_ENV, tempfile.mkdtemp(prefix="shiftlab-load-test-")))
@@ -899,12 +916,18 @@ def main() -> None:
         f"load average before the run {' '.join(load)}; {args.sessions} sessions, {min(args.dragging, args.sessions)} "
         f"dragging for {args.seconds:g} s, {args.voters} voting; {args.clients} clients"
     )
-    classroom = Classroom(open_store(os.environ.get(DATABASE_URL_ENV), data))  # the store the server opens too
-    with running_app(timeout_s=120) as url:
-        models = tuple(args.models or ())
-        clients, split = CLIENTS[args.clients](), args.split_cores
+    models, clients, split = tuple(args.models or ()), CLIENTS[args.clients](), args.split_cores
+    with ExitStack() as stack:
+        if args.replicas:
+            database = stack.enter_context(running_postgres())
+            url, replicas = stack.enter_context(running_school(args.replicas, database_url=database))
+            pids = [process.pid for process in replicas.values()]
+        else:
+            url, database = stack.enter_context(running_app(timeout_s=120)), os.environ.get(DATABASE_URL_ENV)
+            pids = [server_pid(url)]
+        classroom = Classroom(open_store(database, data))  # the store the server opens too
         asyncio.run(
-            run(url, clients, args.sessions, args.seconds, split, models, args.dragging, args.voters, classroom)
+            run(url, pids, clients, args.sessions, args.seconds, split, models, args.dragging, args.voters, classroom)
         )
 
 

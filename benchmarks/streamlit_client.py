@@ -74,12 +74,13 @@ class StreamlitClient:
 
     async def connect(self) -> None:
         """Open the websocket as the browser does and ask for the page's first run."""
-        token = await asyncio.to_thread(self._xsrf_cookie)
+        cookies = await asyncio.to_thread(self._cookies)
+        token = cookies[XSRF_COOKIE].value if XSRF_COOKIE in cookies else None
         self._socket = await connect(
             f"ws{self.url.removeprefix('http')}/_stcore/stream",
             origin=Origin(self.url),
             subprotocols=[Subprotocol("streamlit"), Subprotocol(token or NO_XSRF_TOKEN)],
-            additional_headers={"Cookie": f"{XSRF_COOKIE}={token}"} if token else None,
+            additional_headers={"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookies.items())} if cookies else None,
             max_size=None,  # pages with images inlined run to megabytes
             ping_interval=None,  # browsers do not ping; they answer the server's pings, as this does
             proxy=None,
@@ -87,13 +88,14 @@ class StreamlitClient:
         self._receiver = asyncio.create_task(self._receive())
         await self.rerun()
 
-    def _xsrf_cookie(self) -> str | None:
-        """The XSRF cookie the server sets on its health check, the frontend's first request."""
+    def _cookies(self) -> SimpleCookie:
+        """The cookies the server sets on its health check, the frontend's first request: the XSRF cookie, and
+        behind a proxy, the one that keeps this client on its replica."""
         with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=30) as response:
             cookies = SimpleCookie()
             for header in response.headers.get_all("Set-Cookie") or []:
                 cookies.load(header)
-        return cookies[XSRF_COOKIE].value if XSRF_COOKIE in cookies else None
+        return cookies
 
     async def rerun(self, widgets: list[WidgetState] | None = None, fragment_id: str = "") -> None:
         """Ask for a run of the page, or of one fragment of it, with these widget values. (The
