@@ -118,7 +118,7 @@ def haproxy_config(port: int, replicas: dict[str, int], address: str = "0.0.0.0"
     """HAProxy's configuration: `address`:`port` in front of the replicas (name -> loopback port)."""
     servers = "\n".join(f"    server {name} 127.0.0.1:{p} check cookie {name}" for name, p in replicas.items())
     return f"""global
-    log stdout format raw local0 notice
+    log stdout format raw local0 info  # info: the request lines too
 
 defaults
     mode http
@@ -132,6 +132,8 @@ defaults
 
 frontend students
     bind {address}:{port}
+    option httplog  # one line per request: which replica served it
+    http-request capture req.hdr(User-Agent) len 64
     default_backend replicas
 
 backend replicas
@@ -151,9 +153,11 @@ def running_school(
     env: dict[str, str] | None = None,
     database_url: str | None = None,
     address: str = "127.0.0.1",
+    proxy_log: BinaryIO | None = None,
 ) -> Iterator[tuple[str, dict[str, subprocess.Popen]]]:
     """`replicas` app processes sharing one PostgreSQL store (`database_url`, or a server of its own) and one
-    cookie secret, behind HAProxy on `address`:`port`. Yields the proxy's URL and the replicas by name."""
+    cookie secret, behind HAProxy on `address`:`port` (its log, a line per request, to `proxy_log`). Yields the
+    proxy's URL and the replicas by name."""
     port = port or free_port()
     with ExitStack() as stack:
         url = database_url or stack.enter_context(running_postgres())
@@ -171,7 +175,7 @@ def running_school(
         config = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".cfg"))
         config.write(haproxy_config(port, ports, address))
         config.flush()
-        log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
+        log = proxy_log or tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
         proxy = stack.enter_context(running([HAPROXY, "-db", "-f", config.name], log=log))
         proxy_url = f"http://127.0.0.1:{port}"
         wait_healthy(proxy_url, proxy, log, timeout_s=30)

@@ -19,6 +19,13 @@ from tests.plain_words import assert_plain_page
 from ui.teacher_view import TEACHER_SECRET_ENV
 
 ANSWER = "Move 20 cells"
+STUDENT_AGENT = "Mozilla/5.0 (shiftlab-student)"  # how the proxy's log tells the student's requests apart
+
+
+def served_by(proxy_log: str) -> list[str]:
+    """The replica of each request the student's browser made, from HAProxy's log (`replicas/rN` per line)."""
+    lines = [line for line in proxy_log.splitlines() if "shiftlab-student" in line]
+    return [re.search(r" replicas/(\S+) ", line)[1] for line in lines]
 
 
 def replica_of(context: BrowserContext) -> str:
@@ -62,10 +69,14 @@ def test_two_replicas_keep_a_student_on_one_share_the_class_and_take_over_when_o
     buffer = io.BytesIO()
     Image.new("RGB", (60, 40), (210, 30, 30)).save(buffer, format="PNG")
     picture.write_bytes(buffer.getvalue())
-    env = app_env() | {TEACHER_SECRET_ENV: SECRET}
-    with running_school(2, env=env) as (url, replicas), sync_playwright() as playwright:
+    env, proxy_log = app_env() | {TEACHER_SECRET_ENV: SECRET}, tmp_path / "haproxy.log"
+    with (
+        proxy_log.open("wb") as log,
+        running_school(2, env=env, proxy_log=log) as (url, replicas),
+        sync_playwright() as playwright,
+    ):
         browser = launch_chromium(playwright)
-        student_context = browser.new_context(viewport={"width": 1600, "height": 1600})
+        student_context = browser.new_context(viewport={"width": 1600, "height": 1600}, user_agent=STUDENT_AGENT)
         student = student_context.new_page()
         student.goto(url)
         student.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=120_000)
@@ -80,7 +91,9 @@ def test_two_replicas_keep_a_student_on_one_share_the_class_and_take_over_when_o
         answer_in_class(student, code)
         expect(teacher.get_by_text(f"{ANSWER}: 1 of 1")).to_be_visible(timeout=30_000)  # cast on the other replica
         upload_drag_and_score(student, picture)
-        assert replica_of(student_context) == home  # every request of the upload, drag and score map went there
+        assert replica_of(student_context) == home
+        served = served_by(proxy_log.read_text())
+        assert len(served) > 5 and set(served) == {home}, served  # every request of this student went to one replica
 
         sockets: list[str] = []
         student.on("websocket", lambda socket: sockets.append(socket.url))
