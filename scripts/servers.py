@@ -68,6 +68,17 @@ def running(
         log.close()
 
 
+@contextmanager
+def serving(
+    command: list[str], url: str, env: dict[str, str] | None = None, log: BinaryIO | None = None, timeout_s: float = 60
+) -> Iterator[subprocess.Popen]:
+    """`command`, which serves `url`, started (see running) and waited for until its /_stcore/health answers."""
+    log = log or tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
+    with running(command, env, log) as process:
+        wait_healthy(url, process, log, timeout_s)
+        yield process
+
+
 def app_command(port: int, address: str = "127.0.0.1") -> list[str]:
     return [
         sys.executable,
@@ -169,14 +180,11 @@ def running_school(
         ports = {f"r{n}": free_port() for n in range(1, replicas + 1)}
         processes = {}
         for name, replica_port in ports.items():
-            log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
-            processes[name] = stack.enter_context(running(app_command(replica_port), shared, log))
-            wait_healthy(f"http://127.0.0.1:{replica_port}", processes[name], log, timeout_s=120)
+            replica = serving(app_command(replica_port), f"http://127.0.0.1:{replica_port}", shared, timeout_s=120)
+            processes[name] = stack.enter_context(replica)
         config = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".cfg"))
         config.write(haproxy_config(port, ports, address))
         config.flush()
-        log = proxy_log or tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
-        proxy = stack.enter_context(running([HAPROXY, "-db", "-f", config.name], log=log))
         proxy_url = f"http://127.0.0.1:{port}"
-        wait_healthy(proxy_url, proxy, log, timeout_s=30)
+        stack.enter_context(serving([HAPROXY, "-db", "-f", config.name], proxy_url, log=proxy_log, timeout_s=30))
         yield proxy_url, processes

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
 from playwright.sync_api import Browser, Playwright
 
-from scripts.servers import ROOT, app_command, free_port, running, wait_healthy
+from scripts.servers import ROOT, app_command, free_port, serving
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "free_port", "launch_chromium", "running_app"]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,10 +34,8 @@ def running_app(
     """Start `streamlit run app.py` (or `command`, which must listen on `port`) on `port` (default: a free
     loopback port), its output to `log` (default: a temporary file); yield its URL; stop it afterwards."""
     port = port or free_port()
-    log = log or tempfile.TemporaryFile()  # noqa: SIM115 -- closed by running()
-    with running(command or app_command(port), env, log) as server:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, server, log, timeout_s)
+    url = f"http://127.0.0.1:{port}"
+    with serving(command or app_command(port), url, env, log, timeout_s):
         yield url
 
 
