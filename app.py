@@ -59,7 +59,7 @@ def main() -> None:
     ]
     page = st.navigation(pages)
     page.run()
-    keep_work(saved_view() if page.url_path == "" else None)  # the drag view's
+    keep_work(saved_view() if page.url_path == "" else None)  # only the drag page has a view to save
     save_notice_ui()
     give_token()
 

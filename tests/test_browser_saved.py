@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from tests.conftest import app_env
 from tests.live_server import free_port, launch_chromium, running_app
 from tests.plain_words import assert_plain_page
+from ui.saved_work import COOKIE
 
 LAB_LABEL = re.compile(r"Your CNN lab model \(objects at: ")
 
@@ -18,6 +19,11 @@ def shown_view(page: Page, position: str) -> None:
     """The drag view with the lab model chosen and the object at `position` ("x = …, y = …")."""
     page.get_by_text(f"object at {position}").first.wait_for(timeout=90_000)
     expect(page.get_by_role("combobox", name="Architecture")).to_have_value(LAB_LABEL, timeout=30_000)
+
+
+def cookie_expiry(page: Page) -> float:
+    """When the browser's student cookie expires (s since the epoch)."""
+    return next(c["expires"] for c in page.context.cookies() if c["name"] == COOKIE)
 
 
 def test_a_trained_lab_model_and_the_view_survive_a_reload_and_a_server_restart(tmp_path):
@@ -42,8 +48,11 @@ def test_a_trained_lab_model_and_the_view_survive_a_reload_and_a_server_restart(
             position = "x = 34, y = 42"
             shown_view(page, position)
             page.wait_for_timeout(1000)  # the page run at rest, which saves the view
+            expires = cookie_expiry(page)
             page.reload()
             shown_view(page, position)
+            page.wait_for_timeout(1000)
+            assert cookie_expiry(page) > expires  # each visit renews it: it lasts KEEP_DAYS from the last one
         with running_app(env, port=port) as url:  # the same address, a new process: nothing in its memory
             shown_view(page, position)  # the open page reconnected by itself
             page.goto(url)  # the bare address: the view this browser was at last

@@ -27,11 +27,14 @@ COOKIE = "shiftlab_student"
 VIEW, LAB_MODEL_PIECE = "view", "lab_model"  # the names of saved pieces; uploads keep their object names
 STORE_TROUBLE = "Your work cannot be saved just now (the store does not answer); it stays on screen meanwhile."
 
-# Sets the cookie when the browser does not hold this token yet. Lax: sent when a student follows a link here.
+# Writes the cookie once per page load (and again if the token changes), so that it lasts KEEP_DAYS from the last
+# visit, as the work saved under it does. Lax: sent when a student follows a link here.
 _JS = """
+let given = null;
 export default function ({ data }) {
   const cookie = `${data.name}=${data.value}`;
-  if (!document.cookie.split("; ").includes(cookie)) {
+  if (given !== cookie) {
+    given = cookie;
     const secure = location.protocol === "https:" ? "; Secure" : "";
     document.cookie = `${cookie}; Max-Age=${data.max_age}; Path=/; SameSite=Lax${secure}`;
   }
@@ -55,8 +58,8 @@ def open_student() -> None:
 
 
 def give_token() -> None:
-    """At the end of every run: the token to the browser's cookie, in case it does not hold it yet (drawn last, so
-    that its empty element in the sidebar leaves no gap between controls)."""
+    """At the end of every run: the token to the browser's cookie, which the browser writes once per page load (drawn
+    last, so that its empty element in the sidebar leaves no gap between controls)."""
     if SAVING.get():
         with st.sidebar:
             data = {"name": COOKIE, "value": STUDENT_TOKEN.get(), "max_age": KEEP_DAYS * 86400}
