@@ -5,17 +5,16 @@ moves to the other one by itself, with their picture, view and class answer inta
 
 from __future__ import annotations
 
-import io
 import re
 import time
 
-from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from scripts.servers import AFFINITY_COOKIE, running_school
 from tests.conftest import SECRET, app_env
 from tests.live_server import launch_chromium
 from tests.plain_words import assert_plain_page
+from tests.test_saved_work import picture as red_picture
 from ui.teacher_view import TEACHER_SECRET_ENV
 
 ANSWER = "Move 20 cells"
@@ -66,9 +65,7 @@ def upload_drag_and_score(student: Page, picture) -> None:
 
 def test_two_replicas_keep_a_student_on_one_share_the_class_and_take_over_when_one_dies(tmp_path):
     picture = tmp_path / "red.png"
-    buffer = io.BytesIO()
-    Image.new("RGB", (60, 40), (210, 30, 30)).save(buffer, format="PNG")
-    picture.write_bytes(buffer.getvalue())
+    picture.write_bytes(red_picture())
     env, proxy_log = app_env() | {TEACHER_SECRET_ENV: SECRET}, tmp_path / "haproxy.log"
     with (
         proxy_log.open("wb") as log,
