@@ -9,8 +9,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 POSTGRES := /usr/lib/postgresql/15/bin/initdb
 # The proxy in front of a school's replicas (make school, tests/test_school.py).
 HAPROXY := /usr/sbin/haproxy
+# axe-core, the accessibility checker the browser tests inject into each page (tests/accessibility.py), from npm.
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/axe-core/node_modules/axe-core/axe.min.js
+# A font with Chinese glyphs for the exported figures (ui/export.py finds any CJK font installed).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: run class school offline test bench
+.PHONY: run class school offline test bench messages
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py
@@ -30,7 +35,16 @@ REPLICAS ?= 2
 school: $(VENV)/.runtime $(POSTGRES) $(HAPROXY)
 	$(PY) -m scripts.school --replicas $(REPLICAS)
 
-test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY)
+# After changing a text a user reads: the messages of the code into locales/shiftlab.pot, and every language's
+# catalog brought up to date with it (a new message arrives empty, a changed one fuzzy: translate both;
+# tests/test_languages.py names each one left).
+SOURCES := app.py ui models probes scene store
+messages: $(VENV)/.dev
+	$(VENV)/bin/pybabel --quiet extract -F babel.cfg -c TRANSLATORS: --sort-by-file --width 120 \
+		--project "Shift Lab" -o locales/shiftlab.pot $(SOURCES)
+	$(VENV)/bin/pybabel --quiet update -i locales/shiftlab.pot -d locales -D shiftlab --width 120
+
+test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY) $(AXE) $(CJK_FONT)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -66,6 +80,15 @@ $(POSTGRES):
 $(HAPROXY):
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y haproxy
+
+$(AXE): $(VENV)/.runtime
+	command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y npm; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe-core axe-core@$(AXE_VERSION)
+	touch $@
+
+$(CJK_FONT):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y fonts-wqy-microhei
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 /usr/bin/chromium:

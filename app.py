@@ -10,12 +10,15 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from locales import _
 from ui import resources
 from ui.classroom_view import class_question, join, join_ui
 from ui.lab_view import lab_page
+from ui.language import language_ui, use_language
 from ui.lessons import lesson_panel, lesson_ui, open_link
-from ui.links import saved_view, session_link
+from ui.links import adopt_page_link, saved_view, session_link
 from ui.live_view import below_view, live_view
+from ui.presentation import presentation_bar, presentation_switch
 from ui.saved_work import give_token, keep_work, open_student, save_notice_ui
 from ui.score_map_view import compute_requests, score_map_controls
 from ui.settings import settings_ui
@@ -48,14 +51,20 @@ def main() -> None:
     st.html(f"<style>{PAGE_CSS.read_text()}</style>")
     init_state()
     open_student()  # the work this browser's student saved comes back, before anything is drawn
+    adopt_page_link()
+    use_language()
     with st.sidebar:
-        if st.toggle("Large text", key=LARGE_TEXT.name, help="For a projector at the back of a room: all text larger."):
+        language_ui()
+        large = st.toggle(
+            _("Large text"), key=LARGE_TEXT.name, help=_("For a projector at the back of a room: all text larger.")
+        )
+        if large:
             st.html(f"<style>html {{ font-size: {LARGE_TEXT_PX}px; }}</style>")
     resources.trace_architectures()
     pages = [
-        st.Page(drag_page, title="Drag view", icon=":material/open_with:", default=True),
-        st.Page(lab_page, title="CNN lab", icon=":material/science:", url_path="lab"),
-        st.Page(teacher_page, title="Teacher", icon=":material/co_present:", url_path="teacher"),
+        st.Page(drag_page, title=_("Drag view"), icon=":material/open_with:", default=True),
+        st.Page(lab_page, title=_("CNN lab"), icon=":material/science:", url_path="lab"),
+        st.Page(teacher_page, title=_("Teacher"), icon=":material/co_present:", url_path="teacher"),
     ]
     page = st.navigation(pages)
     page.run()
@@ -70,6 +79,9 @@ def drag_page() -> None:
     if not LINK_OPENED.get() and (code := session_link().get("class")):  # the class link: join it
         join(code)
     open_link(catalog)
+    with st.sidebar:
+        presentation_switch()
+    presentation_bar()
     lesson = lesson_ui(catalog)
     settings, family = settings_ui(catalog)
     start_on_canvas(settings.canvas)
@@ -79,8 +91,10 @@ def drag_page() -> None:
     if lesson is None:
         st.title("Shift Lab", anchor=False)
         st.markdown(
-            "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
-            "feature maps move with it and whether the class scores stay put, " + family.intro
+            _(
+                "Are convolutional networks **translation-invariant**? Drag the object and watch, live, how the "
+                "feature maps move with it and whether the class scores stay put, {intro}"
+            ).format(intro=_(family.intro))
         )
     else:  # in the place of the title and intro, so that the view still fits a projector's screen
         box = lesson_panel(lesson, catalog)
@@ -88,7 +102,7 @@ def drag_page() -> None:
             with box:
                 class_question(LESSON.get(), lesson)
     if notice := LINK_NOTICE.get():
-        st.info(notice, icon=":material/link_off:")
+        st.info(_(notice), icon=":material/link_off:")  # kept in English where a link set it
     PAGE_RUN.set(True)  # the live view's run is part of the page's: it draws, and returns what the panels below need
     below_view(settings, family, live_view(settings, family, models))
     if compute_requests(settings, family, models.loaded, progress):  # after the view, which stays on screen meanwhile

@@ -5,6 +5,11 @@ variant with its title and how it loads), the layers whose maps can be shown, th
 look at, each layer's stride and receptive field, and the sentence that
 says what its columns compare. Nothing else in the app asks what kind a model is: a new kind is one
 constructor here and one entry in `catalog`.
+
+Its texts are data, translated where shown: the fixed ones are marked with `N_` here (titles, group names,
+descriptions). A family is made anew for every run of the page (`catalog`), so a text with values in it (a
+label, an introduction) is translated here, in the page's language; a model's texts are kept in a cache every
+session shares, so they never are (its source may be `Words`, see scene.words).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+from locales import N_, _, ngettext
 from models.geometry import imagenet_fields, small_cnn_fields
 from models.lab_experiments import (
     CIRCULAR_MODELS,
@@ -35,6 +41,7 @@ from probes import ReceptiveField
 from probes.accuracy_map import AccuracyMap
 from scene import BACKGROUNDS, CANVAS_SIZES, OBJECT_SIZES, OBJECTS
 from scene.shapes import default_style
+from scene.words import Words
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class Column:
     """One model of a family, shown in a column of its own."""
 
     key: str  # the variant, e.g. "pretrained": names the column's files in a download
-    title: str  # the column's heading
+    title: str  # the column's heading (marked with N_: translated where shown)
     load: Callable[[], Network]  # raises models.ModelUnavailable, saying why in plain words
     cache_key: str  # unique to this model: what is computed from it may be cached under this key
     fields: Callable[[], Mapping[str, ReceptiveField]]  # each probe layer's receptive field and stride, measured once
@@ -57,7 +64,7 @@ class SceneChoices:
     backgrounds: tuple[str, ...]
     canvases: tuple[int, ...]
     object_sizes: tuple[int, ...]
-    object_label: str  # what the sidebar calls the object: "Object", "Shape"
+    object_label: str  # what the sidebar calls the object: "Object", "Shape" (marked with N_: translated where shown)
     object_key: str  # the session key of the chosen object: families that show the same objects share it
     uploads: bool  # whether a student may drag a picture of their own
 
@@ -67,41 +74,48 @@ class Family:
     """A kind of model in the drag view, by everything the view needs to know about it."""
 
     name: str  # its key in the catalog and in links
-    label: str  # in the Architecture list
+    label: str  # in the Architecture list (translated where shown: made in the page's language, or marked with N_)
     columns: tuple[Column, ...]  # in display order
     layers: tuple[str, ...]  # the probe layers, shallow -> deep
     scene: SceneChoices
-    intro: str  # the end of the page's first sentence: what the columns compare
-    group: str = "Small CNNs (shapes)"  # its part of the Architecture list (ImageNet models: models.registry.GROUPS)
+    intro: str  # the end of the page's first sentence: what the columns compare (translated where shown, as label)
+    # Its part of the Architecture list (ImageNet models: models.registry.GROUPS): a stable value, in English (a
+    # session keeps it), marked with N_ and translated where shown.
+    group: str = N_("Small CNNs (shapes)")
 
     @property
     def default_layer(self) -> str:
         return self.layers[len(self.layers) // 2]
 
 
-PHOTOS = SceneChoices(OBJECTS, BACKGROUNDS, CANVAS_SIZES, OBJECT_SIZES, "Object", object_key="object", uploads=True)
+PHOTOS = SceneChoices(OBJECTS, BACKGROUNDS, CANVAS_SIZES, OBJECT_SIZES, N_("Object"), object_key="object", uploads=True)
 
 
 def shapes(canvas: int) -> SceneChoices:
     """The scene the lab's small CNNs learn from: one drawn shape on black, at its middle size."""
     size = default_style(canvas).size
-    return SceneChoices(NEW_CLASSES, ("black",), (canvas,), (size,), "Shape", object_key="shape", uploads=False)
+    return SceneChoices(NEW_CLASSES, ("black",), (canvas,), (size,), N_("Shape"), object_key="shape", uploads=False)
 
 
-YOURS_TITLE, UNTRAINED_TITLE = "Your model", "The same, untrained"  # the columns of a model of your own, or the lab's
-IMAGENET_INTRO = (
+# The columns of a model of your own, or the lab's
+YOURS_TITLE, UNTRAINED_TITLE = N_("Your model"), N_("The same, untrained")
+UNTRAINED_SOURCE = N_("random weights (seed 0), never trained")
+IMAGENET_INTRO = N_(
     "for an ImageNet-pretrained network and for its **scratch twin**: the same architecture with random weights."
 )
 
 
 def imagenet_family(spec: ModelSpec, weights_folder: Path) -> Family:
     """A torchvision architecture, pretrained on ImageNet and as its scratch twin, in front of photos."""
-    ready = "ready offline" if offline_weights(spec.name, weights_folder) else "pretrained needs internet"
+    if offline_weights(spec.name, weights_folder):
+        label = _("{model} · ready offline").format(model=spec.label)
+    else:
+        label = _("{model} · pretrained needs internet").format(model=spec.label)
     pretrained = partial(load_network, spec.name, "pretrained", weights_folder=weights_folder)
     fields = partial(imagenet_fields, spec.name)
     return Family(
         name=spec.name,
-        label=f"{spec.label} · {ready}",
+        label=label,
         columns=(
             Column(
                 "pretrained",
@@ -142,31 +156,35 @@ def teaching_family() -> Family:
     classes all over the canvas."""
     return Family(
         name=TEACHING,
-        label="Teaching CNN (shapes, 64 px)",
+        label=N_("Teaching CNN (shapes, 64 px)"),
         columns=(
             shipped_column(
                 TEACHING,
                 "pretrained",
                 "transferred",
                 LAB_CONFIG,
-                "Pretrained elsewhere, taught at one spot",
-                "first trained on 100 other classes (shapes, letters, doodles) all over the canvas; then its last "
-                "layer learnt these at one location",
+                N_("Pretrained elsewhere, taught at one spot"),
+                N_(
+                    "first trained on 100 other classes (shapes, letters, doodles) all over the canvas; then its last "
+                    "layer learnt these at one location"
+                ),
             ),
             shipped_column(
                 TEACHING,
                 "scratch",
                 "scratch",
                 LAB_CONFIG,
-                "From scratch, taught at one spot",
-                "trained from scratch at one location",
+                N_("From scratch, taught at one spot"),
+                N_("trained from scratch at one location"),
             ),
         ),
         layers=probe_layers(LAB_CONFIG),
         scene=shapes(LAB_CONFIG.canvas),
-        intro="for two small CNNs taught ten shapes and letters at **one spot** (left of centre): one had first "
-        "learnt 100 other classes (shapes, letters, doodles) **all over the canvas**, the other learnt from "
-        "scratch. Which still knows a shape elsewhere?",
+        intro=N_(
+            "for two small CNNs taught ten shapes and letters at **one spot** (left of centre): one had first "
+            "learnt 100 other classes (shapes, letters, doodles) **all over the canvas**, the other learnt from "
+            "scratch. Which still knows a shape elsewhere?"
+        ),
     )
 
 
@@ -177,19 +195,21 @@ def circular_family() -> Family:
     """Built-in invariance: two small CNNs with circular padding and a global-average-pool head, taught ten shapes
     at one spot; one never downsamples (stride 1), the other max-pools after every block (stride 32)."""
     (stride_1, config_1), (stride_32, config_32) = CIRCULAR_MODELS.items()
-    source = "trained from scratch at one location"
+    source = N_("trained from scratch at one location")
     return Family(
         name=CIRCULAR,
-        label="Circular CNNs (shapes, 64 px)",
+        label=N_("Circular CNNs (shapes, 64 px)"),
         columns=(
-            shipped_column(CIRCULAR, "stride_1", stride_1, config_1, "Stride 1: no pooling", source),
-            shipped_column(CIRCULAR, "stride_32", stride_32, config_32, "Stride 32: max pooling", source),
+            shipped_column(CIRCULAR, "stride_1", stride_1, config_1, N_("Stride 1: no pooling"), source),
+            shipped_column(CIRCULAR, "stride_32", stride_32, config_32, N_("Stride 32: max pooling"), source),
         ),
         layers=probe_layers(config_1),
         scene=shapes(config_1.canvas),
-        intro="for two small CNNs with **circular padding** and a **global-average-pool head**, both taught ten "
-        "shapes at **one spot** only: the left one never downsamples, the right one max-pools after every block. "
-        "Which answers the same wherever the shape is?",
+        intro=N_(
+            "for two small CNNs with **circular padding** and a **global-average-pool head**, both taught ten "
+            "shapes at **one spot** only: the left one never downsamples, the right one max-pools after every "
+            "block. Which answers the same wherever the shape is?"
+        ),
     )
 
 
@@ -213,46 +233,53 @@ class LabModel:
 
     @property
     def status(self) -> str:
-        return "trained" if self.finished else f"stopped after {len(self.history)} steps"
+        """How far its training went, in the page's language."""
+        if self.finished:
+            # TRANSLATORS: the state of a model of the CNN lab: its training ran to the end
+            return _("trained")
+        steps = len(self.history)
+        return ngettext("stopped after {n} step", "stopped after {n} steps", steps).format(n=steps)
 
     @property
     def origin(self) -> str:
-        """Where it learnt, in the words every label and caption about it uses."""
-        return f"objects at: {self.region}" if self.region else "weights from a file"
+        """Where it learnt, in the words every label and caption about it uses, in the page's language."""
+        # TRANSLATORS: {region} is where the training objects were, e.g. "one location", "left half"
+        return _("objects at: {region}").format(region=_(self.region)) if self.region else _("weights from a file")
 
 
 def untrained_twin(config: SmallCNNConfig) -> Network:
     """The architecture with its seed-0 random weights."""
-    return small_cnn_network(
-        build_small_cnn(config, seed=0), "untrained", UNTRAINED_TITLE, "random weights (seed 0), never trained"
-    )
+    return small_cnn_network(build_small_cnn(config, seed=0), "untrained", UNTRAINED_TITLE, UNTRAINED_SOURCE)
 
 
 def lab_family(lab: LabModel) -> Family:
     """This session's model from the CNN lab, beside the same architecture untrained."""
     config = lab.model.config
-    title = "Your model from the CNN lab"
+    title = N_("Your model from the CNN lab")
     fields = partial(small_cnn_fields, config)
 
-    def trained() -> Network:
-        return small_cnn_network(lab.model, "trained", title, f"{lab.status} in the CNN lab ({lab.origin})")
+    def trained() -> Network:  # loaded for every run (not shared), so its source is in the page's language
+        source = _("{status} in the CNN lab ({origin})").format(status=lab.status, origin=lab.origin)
+        return small_cnn_network(lab.model, "trained", title, source)
 
     return Family(
         name=LAB,
-        label=f"Your CNN lab model ({lab.origin})",
+        label=_("Your CNN lab model ({origin})").format(origin=lab.origin),
         columns=(
             Column("trained", title, trained, f"{lab.id}/trained", fields, shared=False),
             Column("untrained", UNTRAINED_TITLE, partial(untrained_twin, config), f"untrained {config}", fields),
         ),
         layers=probe_layers(config),
         scene=shapes(config.canvas),
-        intro=f"for **your model from the CNN lab** ({lab.origin}) and for the same architecture **untrained**: do "
-        "the maps move with the shape either way, and where does your model still know it?",
+        intro=_(
+            "for **your model from the CNN lab** ({origin}) and for the same architecture **untrained**: do "
+            "the maps move with the shape either way, and where does your model still know it?"
+        ).format(origin=lab.origin),
     )
 
 
 YOURS = "yours"  # the catalog's name for the weights of your own uploaded in this session
-OWN_GROUP = "Your own models"
+OWN_GROUP = N_("Your own models")
 
 
 @dataclass(frozen=True)
@@ -268,13 +295,17 @@ class OwnModel:
 
     @property
     def what(self) -> str:
-        """The model in the words of its label: the file's name and its classes."""
-        return f"{self.file_name}, {len(self.categories)} classes"
+        """The model in the words of its label: the file's name and its classes, in the page's language."""
+        n = len(self.categories)
+        return ngettext("{file}, {n} class", "{file}, {n} classes", n).format(file=self.file_name, n=n)
 
 
 def uploaded_model(own: OwnWeights, file_name: str, labels_name: str | None) -> OwnModel:
     """Uploaded weights (from the file `file_name`, class names from `labels_name`) loaded as this session's model."""
-    source = f"your weights, {file_name}" + (f", class names from {labels_name}" if labels_name else "")
+    if labels_name:
+        source = Words(N_("your weights, {file}, class names from {labels}"), file=file_name, labels=labels_name)
+    else:
+        source = Words(N_("your weights, {file}"), file=file_name)
     return OwnModel(own.architecture, own.categories, file_name, own_network(own, YOURS_TITLE, source))
 
 
@@ -287,8 +318,10 @@ def own_family(name: str, spec: ModelSpec, what: str, columns: tuple[Column, Col
         columns=columns,
         layers=spec.layers,
         scene=PHOTOS,
-        intro=f"for **your own model** ({what}: a {spec.label}) and for the same architecture **untrained**, with "
-        "the same classes: do the maps move with the object either way, and does your model know it everywhere?",
+        intro=_(
+            "for **your own model** ({what}: a {model}) and for the same architecture **untrained**, with the same "
+            "classes: do the maps move with the object either way, and does your model know it everywhere?"
+        ).format(what=what, model=spec.label),
         group=OWN_GROUP,
     )
 
@@ -316,7 +349,7 @@ def folder_family(architecture: str, path: Path) -> Family:
     `own_family`: loaded once for every session, so a link can open them."""
     spec = REGISTRY[architecture]
     fields = partial(imagenet_fields, architecture)
-    source = f"your weights, {path.name} in the weights folder"
+    source = Words(N_("your weights, {file} in the weights folder"), file=path.name)
     key = f"{YOURS}/{architecture}/{path.stem}"
 
     def yours() -> Network:
@@ -335,10 +368,14 @@ def folder_family(architecture: str, path: Path) -> Family:
 
 # What a link says when it names a model only its maker's session had.
 SESSION_ONLY = {
-    LAB: "This link was made with a model trained in the CNN lab, which only its maker's session has: train or "
-    "load it in the CNN lab to see it here.",
-    YOURS: "This link was made with a model of its maker's own, which only their session has: upload the same "
-    "weights file under *Your own weights* in the sidebar to see it here.",
+    LAB: N_(
+        "This link was made with a model trained in the CNN lab, which only its maker's session has: train or "
+        "load it in the CNN lab to see it here."
+    ),
+    YOURS: N_(
+        "This link was made with a model of its maker's own, which only their session has: upload the same "
+        "weights file under *Your own weights* in the sidebar to see it here."
+    ),
 }
 
 

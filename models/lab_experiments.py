@@ -34,6 +34,7 @@ from typing import Literal, NamedTuple
 
 import torch
 
+from locales import N_, _, ngettext
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn, initialise
 from models.training import Progress, TrainSettings, load_model, train
 from probes.accuracy_map import AccuracyMap, accuracy_at, accuracy_far_from, accuracy_map
@@ -87,7 +88,7 @@ SHIFT_WINDOW = round(32 / 224 * LAB_CONFIG.canvas)  # 9 offsets per axis, 0 to 8
 class Recipe:
     """How one lab model is trained: where it starts, on what, where the objects are, and how long."""
 
-    title: str
+    title: str  # in English; a preset's is marked for the catalogs, and translated where shown
     start: Literal["scratch", "pretrained"]  # "pretrained": the shipped model, with a new last layer
     classes: tuple[str, ...]
     region: str  # where the training objects are: a key of `scene.shapes.REGIONS`
@@ -128,7 +129,7 @@ PRESET_B_FAR: Mapping[int, float] = MappingProxyType({2: 0.93, 3: 0.90, 4: 0.89}
 PRESETS: Mapping[str, Recipe] = MappingProxyType(
     {
         "a": Recipe(
-            "(a) from scratch at one location",
+            N_("(a) from scratch at one location"),
             "scratch",
             NEW_CLASSES,
             TRAINED_LOCATION,
@@ -137,7 +138,7 @@ PRESETS: Mapping[str, Recipe] = MappingProxyType(
             data_seed=1,
         ),
         "b": Recipe(
-            "(b) pretrained, last layer trained at one location",
+            N_("(b) pretrained, last layer trained at one location"),
             "pretrained",
             NEW_CLASSES,
             TRAINED_LOCATION,
@@ -146,7 +147,7 @@ PRESETS: Mapping[str, Recipe] = MappingProxyType(
             data_seed=1,
         ),
         "c": Recipe(
-            "(c) pretrained, whole network fine-tuned at one location",
+            N_("(c) pretrained, whole network fine-tuned at one location"),
             "pretrained",
             NEW_CLASSES,
             TRAINED_LOCATION,
@@ -195,7 +196,8 @@ LAB_DEFAULTS = LabControls(
 
 # Does blurring before subsampling help (Zhang 2019)? The lab's first network trained on the whole canvas with
 # max pool and with blur pool, nothing else changed, for the lab's longest training (20 epochs: max pool's accuracy
-# has levelled off by then, at about 84 %, so training it longer would not close the gap); and, since blur pool
+# has levelled off by then, gaining under 2 points over its last six epochs, so training it longer would not close
+# the gap; tests/test_lab_training.py); and, since blur pool
 # learns faster and ends more accurate, which alone makes a network more consistent, also blur pool stopped at
 # 8 epochs, when it is about as accurate as max pool at 20. Every network is one click in the lab page; several
 # seeds, since one seed's difference may be luck.
@@ -217,10 +219,18 @@ POOLING_COMPARISON: Mapping[str, LabControls] = MappingProxyType(
 POOLING_SEEDS = (0, 1, 2)
 
 
+_POOLS = MappingProxyType({"max": N_("max pool"), "blur": N_("blur pool")})  # the pooling comparison's, in words
+
+
 def pooling_title(name: str) -> str:
-    """What one network of the pooling comparison is, in the page's words: "blur pool, 8 epochs"."""
+    """What one network of the pooling comparison is, in the page's words and language: "blur pool, 8 epochs"."""
     controls = POOLING_COMPARISON[name]
-    return f"{controls.config.downsample} pool, {controls.epochs} epochs"
+    downsample = controls.config.downsample
+    pool = _(_POOLS[downsample]) if downsample in _POOLS else f"{downsample} pool"
+    # TRANSLATORS: one network of a comparison: its downsampling and how long it trained, as in "blur pool, 8 epochs"
+    return ngettext("{pool}, {epochs} epoch", "{pool}, {epochs} epochs", controls.epochs).format(
+        pool=pool, epochs=controls.epochs
+    )
 
 
 def pooling_recipe(name: str, seed: int) -> Recipe:
@@ -296,7 +306,7 @@ def pretraining_recipe(data_seed: int) -> Recipe:
 
 def trained_location(canvas: int = LAB_CONFIG.canvas) -> tuple[int, int]:
     """(x, y) of the single training location."""
-    x, y, _, _ = region_box(REGIONS[TRAINED_LOCATION], canvas)
+    x, y, *_corner = region_box(REGIONS[TRAINED_LOCATION], canvas)
     return x, y
 
 
@@ -304,7 +314,7 @@ def grid_through_location(canvas: int = LAB_CONFIG.canvas) -> tuple[int, ...]:
     """Accuracy-map coordinates GRID_STEP apart within the objects' placeable range, passing through the
     trained location (whose x and y are GRID_STEP-aligned alike)."""
     x_min, y_min, x_max, y_max = region_box(REGIONS["whole canvas"], canvas)
-    x, _ = trained_location(canvas)
+    x, _y = trained_location(canvas)
     return tuple(range(x_min + (x - x_min) % GRID_STEP, x_max + 1, GRID_STEP))
 
 
@@ -362,7 +372,7 @@ def evaluate(
     canvas = model.config.canvas
 
     def objects_at(x: int, y: int) -> tuple[torch.Tensor, torch.Tensor]:
-        images, labels, _ = samples_at(classes, EVALUATION_PER_CLASS, x, y, canvas, EVALUATION_SEED)
+        images, labels, _positions = samples_at(classes, EVALUATION_PER_CLASS, x, y, canvas, EVALUATION_SEED)
         return images, labels  # (S, 3, H, W), (S,)
 
     model.eval()
@@ -579,14 +589,26 @@ ANTI_ALIASING: Mapping[str, LabControls] = MappingProxyType(
     }
 )
 ANTI_ALIASING_SEEDS = POOLING_SEEDS
-_DOWNSAMPLING_WORDS = MappingProxyType({"max": "max pool", "blur": "blur pool (filter {})", "aps": "APS"})
+# The downsampling and padding of a network of a comparison, in words (translated where shown)
+_DOWNSAMPLING_WORDS = MappingProxyType(
+    {"max": N_("max pool"), "blur": N_("blur pool (filter {size})"), "aps": "APS"}  # APS: a name, the same in all
+)
+_PADDING_WORDS = MappingProxyType(
+    {
+        "zeros": N_("zero padding"),
+        "reflect": N_("reflect padding"),
+        "circular": N_("circular padding"),
+        "valid": N_("valid padding"),
+    }
+)
 
 
 def anti_aliasing_title(name: str) -> str:
-    """One network of the anti-aliasing comparison in words: "blur pool (filter 5)", "circular padding + APS"."""
+    """One network of the anti-aliasing comparison in words, in the page's language: "blur pool (filter 5)",
+    "circular padding + APS"."""
     config = ANTI_ALIASING[name].config
-    words = _DOWNSAMPLING_WORDS[config.downsample].format(config.blur_size)
-    return words if config.padding == "zeros" else f"{config.padding} padding + {words}"
+    words = _(_DOWNSAMPLING_WORDS[config.downsample]).format(size=config.blur_size)
+    return words if config.padding == "zeros" else f"{_(_PADDING_WORDS[config.padding])} + {words}"
 
 
 @dataclass(frozen=True)
@@ -636,7 +658,7 @@ def anti_aliasing_file(name: str, seed: int) -> str:
 def by_network(measured: Sequence[tuple[str, int, ShiftConsistency]]) -> dict[str, tuple[ShiftConsistency, ...]]:
     """(network, seed, consistency) triples → {network: its consistencies in seed order}, in first-seen order."""
     grouped: dict[str, list[ShiftConsistency]] = {}
-    for name, _, result in sorted(measured, key=lambda triple: triple[1]):  # a stable sort: networks keep their order
+    for name, _s, result in sorted(measured, key=lambda triple: triple[1]):  # a stable sort: networks keep their order
         grouped.setdefault(name, []).append(result)
     return {name: tuple(results) for name, results in grouped.items()}
 
@@ -647,7 +669,7 @@ def shipped_anti_aliasing_results(scenes: ShiftPairScenes | None = None) -> dict
     return by_network(
         [
             (name, seed, consistency_on(load_teaching_model(anti_aliasing_file(name, seed)), scenes))
-            for name, seed, _ in anti_aliasing_recipes()
+            for name, seed, _recipe in anti_aliasing_recipes()
         ]
     )
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import torch
 from PIL import Image
 
+from locales import N_
 from models.lab_experiments import LAB_DEFAULTS, NEW_CLASSES
 from models.small_cnn import PADDINGS, SmallCNN, SmallCNNConfig, build_small_cnn
 from models.small_network import small_cnn_network
@@ -38,8 +39,8 @@ from probes.position_readout import PositionReadout, pooled_activations, positio
 from scene.compose import compose, to_tensor
 from scene.shapes import ShapeSet, default_style, draw_shape
 
-# The classes: class k is the quadrant in row k // 2 and column k % 2.
-QUADRANTS: tuple[str, ...] = ("top left", "top right", "bottom left", "bottom right")
+# The classes: class k is the quadrant in row k // 2 and column k % 2 (in English: translated where shown).
+QUADRANTS: tuple[str, ...] = (N_("top left"), N_("top right"), N_("bottom left"), N_("bottom right"))
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,23 @@ from torch.fx import Graph, GraphModule
 from torchvision.models import get_model_weights
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
+from locales import N_
+from scene.words import Words
+
 from .folding import fold_batch_norms
 from .registry import REGISTRY
 from .weights import IMAGENET_CLASSES, architecture, build, load_pretrained, weights_dir
 
-VARIANT_TITLES = {"pretrained": "ImageNet-pretrained", "scratch": "Scratch twin"}  # the two columns, in order
+# The two columns, in order (their titles are data: translated where shown).
+VARIANT_TITLES = {"pretrained": N_("ImageNet-pretrained"), "scratch": N_("Scratch twin")}
 
 
 @dataclass(frozen=True)
 class Network:
     """An eval-mode feature extractor plus what is needed to feed it and read its output."""
 
+    # The texts below are data, kept in a cache every session shares: each is translated where shown (`_` for a
+    # title, scene.words.shown for a label or a source, which may be Words).
     label: str  # the architecture, for people: "MobileNetV2", "teaching CNN, 5 blocks"
     layers: tuple[str, ...]  # its probe layers, shallow -> deep
     variant: str  # the key of its column in its family, e.g. "pretrained", "scratch", "trained"
@@ -111,7 +117,7 @@ def load_network(
     if variant == "pretrained":
         model, source = load_pretrained(spec, weights, weights_folder or weights_dir(), allow_download)
     elif variant == "scratch":
-        model, source = build(name, seed=seed), f"random initialisation, seed {seed}"
+        model, source = build(name, seed=seed), Words(N_("random initialisation, seed {seed}"), seed=seed)
     else:
         raise ValueError(f'variant must be "pretrained" or "scratch", not {variant!r}')
     return as_network(name, model, variant, VARIANT_TITLES[variant], source, tuple(weights.meta["categories"]))

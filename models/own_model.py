@@ -18,6 +18,9 @@ from pathlib import Path
 
 import torch
 
+from locales import N_
+from scene.words import Words
+
 from .network import Network, as_network, extractor_graph, weightless
 from .registry import REGISTRY, ModelSpec
 from .unavailable import ModelUnavailable
@@ -38,7 +41,8 @@ Shapes = Mapping[str, tuple[int, ...]]
 
 
 class OwnModelError(ModelUnavailable):
-    """A weights or labels file that cannot be used; str(exc) says why in plain words, without server paths."""
+    """A weights or labels file that cannot be used; str(exc) says why in plain words, without server paths (raised
+    with Words: translated where shown)."""
 
 
 @dataclass(frozen=True)
@@ -86,25 +90,39 @@ def read_state(data: bytes) -> dict[str, torch.Tensor]:
     """The state_dict in a saved file's bytes, unwrapped from a trainer's checkpoint if need be."""
     if len(data) > MAX_WEIGHTS_BYTES:
         raise OwnModelError(
-            f"The file is {len(data) / 2**20:.0f} MB; weights files of at most {MAX_WEIGHTS_BYTES // 2**20} MB "
-            "are read (VGG-16, the largest architecture here, needs 528 MB)."
+            Words(
+                N_(
+                    "The file is {size} MB; weights files of at most {limit} MB are read (VGG-16, the largest "
+                    "architecture here, needs 528 MB)."
+                ),
+                size=f"{len(data) / 2**20:.0f}",
+                limit=MAX_WEIGHTS_BYTES // 2**20,
+            )
         )
     try:
         saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # a bad file fails in many ways: zip, pickle, EOF, a refused class, ...
         logger.warning("Could not read an uploaded weights file (%s: %s)", type(exc).__name__, exc, exc_info=True)
         raise OwnModelError(
-            "The file could not be read as weights: it is damaged or cut short, or it holds more than weights (a "
-            "whole model saved with torch.save(model, ...) is refused, as anything that could run code is). Save "
-            "the weights with torch.save(model.state_dict(), 'weights.pth')."
+            Words(
+                N_(
+                    "The file could not be read as weights: it is damaged or cut short, or it holds more than weights "
+                    "(a whole model saved with torch.save(model, ...) is refused, as anything that could run code "
+                    "is). Save the weights with torch.save(model.state_dict(), 'weights.pth')."
+                )
+            )
         ) from exc
     for key in WRAPPERS:
         if isinstance(saved, dict) and isinstance(saved.get(key), dict):
             saved = saved[key]
     if not isinstance(saved, dict) or not saved or not all(isinstance(v, torch.Tensor) for v in saved.values()):
         raise OwnModelError(
-            "The file holds no state_dict (a mapping of layer names to tensors). Save the weights with "
-            "torch.save(model.state_dict(), 'weights.pth')."
+            Words(
+                N_(
+                    "The file holds no state_dict (a mapping of layer names to tensors). Save the weights with "
+                    "torch.save(model.state_dict(), 'weights.pth')."
+                )
+            )
         )
     for prefix in KEY_PREFIXES:
         if all(str(key).startswith(prefix) for key in saved):
@@ -135,7 +153,8 @@ def classes_in(spec: ModelSpec, state: Shapes) -> int | None:
 
 
 def mismatches(spec: ModelSpec, state: Shapes, classes: int) -> str:
-    """What does not fit between the file and `spec` with `classes` outputs, in plain words; "" if all does."""
+    """What does not fit between the file and `spec` with `classes` outputs, in plain words (Words); "" if all
+    does."""
     own = layer_shapes(spec.name, classes)
     optional = training_only(spec.name)
     missing = [key for key in own if key not in state and key not in optional]
@@ -143,30 +162,63 @@ def mismatches(spec: ModelSpec, state: Shapes, classes: int) -> str:
     misshapen = [key for key in own if key in state and tuple(state[key]) != own[key]]
     parts = []
     if missing:
-        parts.append(f"{_count(missing)} missing ({_names(missing)})")
+        n = len(missing)
+        parts.append(
+            Words.ngettext("{n} layer missing ({names})", "{n} layers missing ({names})", n, n=n, names=_names(missing))
+        )
     if extra:
-        parts.append(f"{_count(extra)} that {spec.label} does not have ({_names(extra)})")
+        n = len(extra)
+        parts.append(
+            Words.ngettext(
+                "{n} layer that {model} does not have ({names})",
+                "{n} layers that {model} does not have ({names})",
+                n,
+                n=n,
+                model=spec.label,
+                names=_names(extra),
+            )
+        )
     if misshapen:
-        shapes = [f"{k}: {_shape(state[k])} in the file, {_shape(own[k])} in {spec.label}" for k in misshapen]
-        parts.append(f"{_count(misshapen)} of another shape ({_names(shapes, '; ')})")
-    return "; ".join(parts)
+        shapes = [
+            Words(
+                N_("{layer}: {shape} in the file, {own} in {model}"),
+                layer=k,
+                shape=_shape(state[k]),
+                own=_shape(own[k]),
+                model=spec.label,
+            )
+            for k in misshapen
+        ]
+        n = len(misshapen)
+        names = _names(shapes, "; ")
+        parts.append(
+            Words.ngettext(
+                "{n} layer of another shape ({names})", "{n} layers of another shape ({names})", n, n=n, names=names
+            )
+        )
+    return Words.joined("; ", parts) if parts else ""
 
 
 def read_labels(data: bytes) -> tuple[str, ...]:
     """The class names of a labels file: one per line, UTF-8, in the order of the head's outputs."""
     if len(data) > MAX_LABELS_BYTES:
-        raise OwnModelError(f"The labels file is larger than {MAX_LABELS_BYTES // 2**20} MB: it must be a text file.")
+        limit = MAX_LABELS_BYTES // 2**20
+        raise OwnModelError(
+            Words(N_("The labels file is larger than {limit} MB: it must be a text file."), limit=limit)
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise OwnModelError("The labels file is not text in UTF-8: save it as plain UTF-8 text.") from exc
+        raise OwnModelError(Words(N_("The labels file is not text in UTF-8: save it as plain UTF-8 text."))) from exc
     lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     if empty := [n for n, line in enumerate(lines, 1) if not line]:
-        raise OwnModelError(f"Line {empty[0]} of the labels file is empty: give every class a name, one per line.")
+        raise OwnModelError(
+            Words(N_("Line {line} of the labels file is empty: give every class a name, one per line."), line=empty[0])
+        )
     if not lines:
-        raise OwnModelError("The labels file is empty: it needs one class name per line.")
+        raise OwnModelError(Words(N_("The labels file is empty: it needs one class name per line.")))
     return tuple(lines)
 
 
@@ -181,30 +233,56 @@ def read_own_weights(data: bytes, labels: bytes | None = None, architecture: str
     shapes = {key: tuple(value.shape) for key, value in state.items()}
     if not architecture and best_fit < 0.5:
         raise OwnModelError(
-            "The file's layers are not those of any architecture here: at most "
-            f"{best_fit:.0%} of them fit {best.label}, the closest. Choose one of the listed architectures, and "
-            "save its state_dict."
+            Words(
+                N_(
+                    "The file's layers are not those of any architecture here: at most {share} of them fit {model}, "
+                    "the closest. Choose one of the listed architectures, and save its state_dict."
+                ),
+                share=f"{best_fit:.0%}",
+                model=best.label,
+            )
         )
-    likely = f" It most likely belongs to {best.label} ({best_fit:.0%} of its layers fit)." if best != spec else ""
+    share = f"{best_fit:.0%}"
+    likely = N_("It most likely belongs to {model} ({share} of its layers fit).")
+    also = [Words(likely, model=best.label, share=share)] if best != spec else []  # a sentence after the message
     classes = classes_in(spec, shapes)
     if classes is None:
         heads = ", ".join(sorted(head_keys(spec.name) - training_only(spec.name)))
-        raise OwnModelError(
-            f"The file has no head for {spec.label}: none of {heads} is in it, so the number of classes cannot be "
-            f"read.{likely}"
+        no_head = N_(
+            "The file has no head for {model}: none of {heads} is in it, so the number of classes cannot be read."
         )
+        raise OwnModelError(Words.joined(" ", [Words(no_head, model=spec.label, heads=heads), *also]))
     if not 1 <= classes <= MAX_CLASSES:
-        raise OwnModelError(f"The head has {classes} outputs: between 1 and {MAX_CLASSES} classes can be shown.")
+        raise OwnModelError(
+            Words(
+                N_("The head has {classes} outputs: between 1 and {most} classes can be shown."),
+                classes=classes,
+                most=MAX_CLASSES,
+            )
+        )
     if problems := mismatches(spec, shapes, classes):
         if best == spec:  # found from the file, as the closest
-            what = f"The file is closest to {spec.label} ({best_fit:.0%} of its layers fit), but does not fit it"
-            raise OwnModelError(f"{what} with {classes} classes: {problems}.")
-        raise OwnModelError(f"The file does not fit {spec.label} with {classes} classes: {problems}.{likely}")
+            closest = N_(
+                "The file is closest to {model} ({share} of its layers fit), but does not fit it with {classes} "
+                "classes: {problems}."
+            )
+            raise OwnModelError(Words(closest, model=spec.label, share=share, classes=classes, problems=problems))
+        no_fit = N_("The file does not fit {model} with {classes} classes: {problems}.")
+        raise OwnModelError(
+            Words.joined(" ", [Words(no_fit, model=spec.label, classes=classes, problems=problems), *also])
+        )
+    # The class names of the model's outputs without a labels file (never translated: a model's class names)
     names = read_labels(labels) if labels is not None else tuple(f"class {n}" for n in range(classes))
     if len(names) != classes:
         raise OwnModelError(
-            f"The labels file names {len(names)} classes, but the weights' head has {classes} outputs: give one "
-            "name per output, in the order the model was trained with."
+            Words(
+                N_(
+                    "The labels file names {named} classes, but the weights' head has {classes} outputs: give one "
+                    "name per output, in the order the model was trained with."
+                ),
+                named=len(names),
+                classes=classes,
+            )
         )
     return OwnWeights(spec.name, state, names, labelled=labels is not None)
 
@@ -219,7 +297,8 @@ def own_network(own: OwnWeights, title: str, source: str) -> Network:
 def untrained_network(architecture: str, categories: tuple[str, ...], title: str) -> Network:
     """The architecture with a head for `categories` and its seed-0 random weights, answering in those names."""
     model = build(architecture, classes=len(categories))
-    return as_network(architecture, model, "untrained", title, "random weights (seed 0), never trained", categories)
+    source = N_("random weights (seed 0), never trained")
+    return as_network(architecture, model, "untrained", title, source, categories)
 
 
 def folder_models(folder: Path) -> Iterable[tuple[str, Path]]:
@@ -239,18 +318,18 @@ def read_folder_model(architecture: str, path: Path) -> OwnWeights:
         return read_own_weights(path.read_bytes(), labels.read_bytes() if labels.is_file() else None, architecture)
     except OSError as exc:
         logger.warning("Could not read %s (%s)", path, exc, exc_info=True)
-        raise OwnModelError(f"The file {path.name} in the weights folder could not be read.") from exc
-
-
-def _count(keys: list[str]) -> str:
-    return "1 layer" if len(keys) == 1 else f"{len(keys)} layers"
+        unread = N_("The file {file} in the weights folder could not be read.")
+        raise OwnModelError(Words(unread, file=path.name)) from exc
 
 
 def _names(items: list[str], separator: str = ", ") -> str:
     """The first NAMES_LISTED items, and how many more there are."""
-    more = f" and {len(items) - NAMES_LISTED} more" if len(items) > NAMES_LISTED else ""
-    return separator.join(items[:NAMES_LISTED]) + more
+    listed = Words.joined(separator, items[:NAMES_LISTED])
+    if len(items) <= NAMES_LISTED:
+        return listed
+    return Words(N_("{listed} and {more} more"), listed=listed, more=len(items) - NAMES_LISTED)
 
 
 def _shape(shape: Iterable[int]) -> str:
-    return " × ".join(str(n) for n in shape) or "a single number"
+    # TRANSLATORS: the shape of a layer's weights that has no dimensions (a scalar), instead of e.g. "64 × 3 × 3 × 3"
+    return " × ".join(str(n) for n in shape) or Words(N_("a single number"))

@@ -11,15 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-LIGHT, CLASSIC, RESIDUAL, MODERN = "Light (mobile)", "Classic", "Residual and dense", "Modern"
-# The parts of the model list, in display order, each with what its models have in common (the list's help).
+from locales import N_
+
+# TRANSLATORS: the parts of the model list: light models (for mobile phones), classic ones, residual and dense
+# ones, modern ones
+LIGHT, CLASSIC, RESIDUAL, MODERN = N_("Light (mobile)"), N_("Classic"), N_("Residual and dense"), N_("Modern")
+# The parts of the model list, in display order, each with what its models have in common (the list's help). Both
+# are data: a part's name is a stable value (a session keeps it), translated where shown, as its description is.
 GROUPS: Mapping[str, str] = MappingProxyType(
     {
-        LIGHT: "few parameters and operations, made for phones",
-        CLASSIC: "plain stacks of convolutions and pooling, and Inception's parallel branches",
-        RESIDUAL: "stages of blocks with skip connections (ResNet and its kin), or dense ones (DenseNet)",
-        MODERN: "found by architecture search or scaling rules (EfficientNet, RegNet), and ConvNeXt, a ResNet "
-        "modernised",
+        LIGHT: N_("few parameters and operations, made for phones"),
+        CLASSIC: N_("plain stacks of convolutions and pooling, and Inception's parallel branches"),
+        RESIDUAL: N_("stages of blocks with skip connections (ResNet and its kin), or dense ones (DenseNet)"),
+        MODERN: N_(
+            "found by architecture search or scaling rules (EfficientNet, RegNet), and ConvNeXt, a ResNet modernised"
+        ),
     }
 )
 

@@ -29,6 +29,7 @@ from typing import Literal, NamedTuple, get_args
 import torch
 from torch import nn
 
+from locales import N_, _
 from models.blur_pool import BLUR_SIZES, BlurPool2d
 from models.polyphase import AdaptivePolyphaseSampling2d, PaddedMaxPool2d
 
@@ -39,7 +40,35 @@ Head = Literal["flatten", "gap", "conv"]
 DOWNSAMPLES: tuple[str, ...] = get_args(Downsample)
 PADDINGS: tuple[str, ...] = get_args(Padding)
 HEADS: tuple[str, ...] = get_args(Head)
+PADDING_NAMES: Mapping[str, str] = MappingProxyType(  # each padding mode as the page names it (translated where shown)
+    {
+        # TRANSLATORS: a padding mode: the border filled with zeros
+        "zeros": N_("zeros"),
+        # TRANSLATORS: a padding mode: the border mirrors the image
+        "reflect": N_("reflect"),
+        # TRANSLATORS: a padding mode: the border wraps round to the other side
+        "circular": N_("circular"),
+        # TRANSLATORS: a padding mode: no padding, every convolution trims the map
+        "valid": N_("valid"),
+    }
+)
 
+# Each downsampling as a refusal names it: "6 blocks with valid padding and max downsampling shrink ...".
+_DOWNSAMPLE_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        # TRANSLATORS: a kind of downsampling, as in "6 blocks with zeros padding and max downsampling"
+        "max": N_("max"),
+        # TRANSLATORS: a kind of downsampling, as in "6 blocks with zeros padding and avg downsampling"
+        "avg": N_("avg"),
+        # TRANSLATORS: a kind of downsampling, as in "6 blocks with zeros padding and blur downsampling"
+        "blur": N_("blur"),
+        "aps": "aps",  # a name (adaptive polyphase sampling)
+        # TRANSLATORS: a kind of downsampling, as in "6 blocks with zeros padding and stride downsampling"
+        "stride": N_("stride"),
+        # TRANSLATORS: a kind of downsampling, as in "6 blocks with valid padding and none downsampling"
+        "none": N_("none"),
+    }
+)
 KERNEL_SIZE = 3  # every block's conv
 HIDDEN_INIT_STD = 1e-3  # the flatten head's hidden layer starts near zero (see `build_small_cnn`)
 MAX_FLATTEN_WEIGHTS = 4_000_000  # beyond this a flatten head is too big to train on a CPU in a lesson
@@ -71,32 +100,51 @@ class SmallCNNConfig:
     canvas: int = 64  # side of the square input images, in pixels
 
     def __post_init__(self) -> None:
+        """Refuses, in the page's words (a ValueError's text is shown), an architecture that cannot be built."""
         for name, valid in (("downsample", DOWNSAMPLES), ("padding", PADDINGS), ("head", HEADS)):
             if getattr(self, name) not in valid:
-                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {', '.join(valid)}")
+                raise ValueError(
+                    _("unknown {setting} {value}; choose one of {choices}").format(
+                        setting=name, value=repr(getattr(self, name)), choices=", ".join(valid)
+                    )
+                )
         for name, valid in _RANGES.items():
             value = getattr(self, name)
             if not isinstance(value, int) or value not in valid:
-                raise ValueError(f"{name} must be a whole number from {valid.start} to {valid.stop - 1}, got {value!r}")
+                raise ValueError(
+                    _("{setting} must be a whole number from {low} to {high}, got {value}").format(
+                        setting=name, low=valid.start, high=valid.stop - 1, value=repr(value)
+                    )
+                )
         size = self.canvas
         for window in block_windows(self) * self.depth:
             if self.padding == "reflect" and size <= window.padding - window.padding // 2:
                 raise ValueError(
-                    f"reflect padding needs maps wider than the padding: {self.depth} blocks shrink a "
-                    f"{self.canvas}-pixel canvas too far (choose fewer blocks or a larger canvas)"
+                    _(
+                        "reflect padding needs maps wider than the padding: {depth} blocks shrink a {canvas}-pixel "
+                        "canvas too far (choose fewer blocks or a larger canvas)"
+                    ).format(depth=self.depth, canvas=self.canvas)
                 )
             size = window.output_size(size)
             if size < 1:
                 raise ValueError(
-                    f"{self.depth} blocks with {self.padding} padding and {self.downsample} downsampling "
-                    f"shrink a {self.canvas}-pixel canvas to nothing (choose fewer blocks, another "
-                    "padding, or a larger canvas)"
+                    _(
+                        "{depth} blocks with {padding} padding and {downsample} downsampling shrink a {canvas}-pixel "
+                        "canvas to nothing (choose fewer blocks, another padding, or a larger canvas)"
+                    ).format(
+                        depth=self.depth,
+                        padding=_(PADDING_NAMES[self.padding]),
+                        downsample=_(_DOWNSAMPLE_WORDS[self.downsample]),
+                        canvas=self.canvas,
+                    )
                 )
         weights = self.width * size * size * self.hidden
         if self.head == "flatten" and weights > MAX_FLATTEN_WEIGHTS:
             raise ValueError(
-                f"the flatten head would need {weights:,} weights (at most {MAX_FLATTEN_WEIGHTS:,}): "
-                "choose more downsampling, fewer channels, a smaller canvas, or another head"
+                _(
+                    "the flatten head would need {weights} weights (at most {limit}): choose more downsampling, fewer "
+                    "channels, a smaller canvas, or another head"
+                ).format(weights=f"{weights:,}", limit=f"{MAX_FLATTEN_WEIGHTS:,}")
             )
 
 

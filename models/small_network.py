@@ -8,6 +8,7 @@ from torch import nn
 from models.lab_experiments import NEW_CLASSES
 from models.network import Network
 from models.small_cnn import SmallCNN, probe_layers
+from scene.words import Words
 
 
 class BlockOutputs(nn.Module):
@@ -30,7 +31,7 @@ def small_cnn_network(model: SmallCNN, variant: str, title: str, source: str) ->
     The model is put in eval mode and no longer learns."""
     config = model.config
     return Network(
-        label=f"small CNN, {config.depth} blocks",
+        label=Words.ngettext("small CNN, {n} block", "small CNN, {n} blocks", config.depth, n=config.depth),
         layers=probe_layers(config),
         variant=variant,
         title=title,

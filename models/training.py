@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from locales import _
 from models.small_cnn import SmallCNN, SmallCNNConfig, build_small_cnn
 from models.unavailable import ModelUnavailable
 
@@ -126,7 +127,8 @@ def train(
 
 class ModelFileError(ModelUnavailable, ValueError):
     """A model file that cannot be used: unreadable, not a state_dict, or made for another architecture.
-    str(exc) says so in plain words, naming the file but no exception, errno or server path (the log has those)."""
+    str(exc) says so in plain words, in the page's language, naming the file but no exception, errno or server path
+    (the log has those)."""
 
 
 def save_model(model: SmallCNN, path: Path) -> None:
@@ -149,22 +151,25 @@ def load_config(path: Path) -> SmallCNNConfig:
             error,
             exc_info=True,
         )
-        raise ModelFileError(
-            f"cannot read the model's settings from {config_path.name}: {_config_problem(error)}"
-        ) from error
+        raise ModelFileError(_config_problem(error, config_path.name)) from error
 
 
-def _config_problem(error: Exception) -> str:
-    """Why a config file could not be read, in plain words. SmallCNNConfig's own refusals already are."""
+def _config_problem(error: Exception, file: str) -> str:
+    """Why the config file `file` could not be read, in plain words. SmallCNNConfig's own refusals already are."""
     if isinstance(error, FileNotFoundError):
-        return "the file is missing"
+        return _("cannot read the model's settings from {file}: the file is missing").format(file=file)
     if isinstance(error, OSError):
-        return "the file cannot be opened"
+        return _("cannot read the model's settings from {file}: the file cannot be opened").format(file=file)
     if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
-        return "it is damaged, or is not a settings file saved by this lab"
+        return _(
+            "cannot read the model's settings from {file}: it is damaged, or is not a settings file saved by this lab"
+        ).format(file=file)
     if isinstance(error, TypeError):  # not a JSON object, or unknown settings
-        return "it does not hold the settings of a network of this lab"
-    return str(error)  # SmallCNNConfig: e.g. "depth must be a whole number from 1 to 6, got 9"
+        return _(
+            "cannot read the model's settings from {file}: it does not hold the settings of a network of this lab"
+        ).format(file=file)
+    # SmallCNNConfig: e.g. "depth must be a whole number from 1 to 6, got 9"
+    return _("cannot read the model's settings from {file}: {reason}").format(file=file, reason=error)
 
 
 def load_weights(model: nn.Module, source: Path | BinaryIO) -> None:
@@ -174,30 +179,39 @@ def load_weights(model: nn.Module, source: Path | BinaryIO) -> None:
     Raises ModelFileError, in plain words, for a file that is unreadable, is not a state_dict, or was
     saved from another architecture. The model is untouched then.
     """
-    name = source.name if isinstance(source, Path) else "the file"
+    # TRANSLATORS: an uploaded file, as the subject of "the file is not a readable model file"
+    name = source.name if isinstance(source, Path) else _("the file")
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # many kinds for a damaged or foreign file. None is shown: torch's own
         # text is a page long and tells how to load the file with weights_only=False, i.e. unsafely.
         logger.warning("Could not read %s as a model file (%s: %s)", source, type(error).__name__, error, exc_info=True)
         raise ModelFileError(
-            f"{name} is not a readable model file: it is damaged or cut short, or holds more than a model's weights "
-            "(anything that could run code is refused, never run). Use a .pt file downloaded from this lab."
+            _(
+                "{file} is not a readable model file: it is damaged or cut short, or holds more than a model's weights "
+                "(anything that could run code is refused, never run). Use a {suffix} file downloaded from this lab."
+            ).format(file=name, suffix=".pt")
         ) from error
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
-        raise ModelFileError(f"{name} does not hold a model's weights (a state_dict of tensors)")
+        raise ModelFileError(_("{file} does not hold a model's weights (a state_dict of tensors)").format(file=name))
     expected = model.state_dict()
     missing, unexpected = sorted(expected.keys() - state.keys()), sorted(state.keys() - expected.keys())
     if missing or unexpected:
+        # TRANSLATORS: what a list of layers says when it is empty
+        none = _("none")
         raise ModelFileError(
-            f"{name} was saved from another architecture: layers missing from the file "
-            f"{missing or 'none'}, layers the model does not have {unexpected or 'none'}"
+            _(
+                "{file} was saved from another architecture: layers missing from the file {missing}, layers the model "
+                "does not have {unexpected}"
+            ).format(file=name, missing=missing or none, unexpected=unexpected or none)
         )
     for layer, tensor in expected.items():
         if state[layer].shape != tensor.shape:
             raise ModelFileError(
-                f"{name} was saved from another architecture: {layer} has shape "
-                f"{tuple(state[layer].shape)} in the file but {tuple(tensor.shape)} in this model"
+                _(
+                    "{file} was saved from another architecture: {layer} has shape {saved} in the file but {model} in "
+                    "this model"
+                ).format(file=name, layer=layer, saved=tuple(state[layer].shape), model=tuple(tensor.shape))
             )
     model.load_state_dict(state, strict=True)
 

@@ -3,4 +3,6 @@
 
 class ModelUnavailable(Exception):
     """A model that cannot be loaded; str(exc) says what happened and what to do, in plain words (no exception
-    name, errno or server path: those go to the log where the cause is caught)."""
+    name, errno or server path: those go to the log where the cause is caught). It is raised with `Words`
+    (scene.words), so that the reason, kept in a cache every session shares, is translated where it is shown
+    (`scene.words.said` gives them back)."""

@@ -14,12 +14,15 @@ import torch
 from torch import nn
 from torchvision.models import WeightsEnum, get_model, get_model_weights
 
+from locales import N_
+from scene.words import Words
+
 from .registry import REGISTRY, ModelSpec
 from .unavailable import ModelUnavailable
 
 WEIGHTS_DIR_ENV = "SHIFTLAB_WEIGHTS_DIR"
-# Where the weights folder is, for a message: no server path in anything a user reads (the log has it).
-WEIGHTS_FOLDER = f"the project's weights folder (or the folder named by the {WEIGHTS_DIR_ENV} environment variable)"
+# Messages name the weights folder so, with no server path in anything a user reads (the log has it): "the
+# project's weights folder (or the folder named by the {env} environment variable)", env=WEIGHTS_DIR_ENV.
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +105,13 @@ def load_pretrained(spec: ModelSpec, weights: WeightsEnum, folder: Path, allow_d
     else torchvision's download. Raises WeightsUnavailable when neither works."""
     path = weights_file(folder, spec.name)
     if path.is_file():
-        return _load_file(spec, path), f"ImageNet weights from {path.name} in the weights folder"
+        return _load_file(spec, path), Words(N_("ImageNet weights from {file} in the weights folder"), file=path.name)
     if not allow_download:
         logger.warning("No pretrained weights for %s: there is no %s and downloading is switched off", spec.name, path)
-        raise _missing(spec, f"There is no {path.name} in the weights folder, and downloading is switched off.")
-    return _load_torchvision(spec, weights, path), f"torchvision ImageNet weights ({weights.name})"
+        switched_off = N_("There is no {file} in the weights folder, and downloading is switched off.")
+        raise _missing(spec, Words(switched_off, file=path.name))
+    source = Words(N_("torchvision ImageNet weights ({weights})"), weights=weights.name)
+    return _load_torchvision(spec, weights, path), source
 
 
 def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, path: Path) -> nn.Module:
@@ -131,11 +136,24 @@ def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, path: Path) -> nn.M
             )
             raise _missing(
                 spec,
-                f"There is no {spec.name}.pth in the weights folder, and the copy torchvision keeps in torch hub's "
-                f"cache ({cached.name}) cannot be used: it is damaged or cut short, or is not a weights file "
-                "(anything that could run code is refused, never run).",
-                f"Delete that copy so that it is downloaded again (`make offline` shows where it is), or put "
-                f"{spec.name}.pth (a state_dict) in {WEIGHTS_FOLDER}.",
+                Words(
+                    N_(
+                        "There is no {file} in the weights folder, and the copy torchvision keeps in torch hub's "
+                        "cache ({cached}) cannot be used: it is damaged or cut short, or is not a weights file "
+                        "(anything that could run code is refused, never run)."
+                    ),
+                    file=f"{spec.name}.pth",
+                    cached=cached.name,
+                ),
+                Words(
+                    N_(
+                        "Delete that copy so that it is downloaded again (`make offline` shows where it is), or put "
+                        "{file} (a state_dict) in the project's weights folder (or the folder named by the {env} "
+                        "environment variable)."
+                    ),
+                    file=f"{spec.name}.pth",
+                    env=WEIGHTS_DIR_ENV,
+                ),
             ) from exc
         logger.warning(
             "No pretrained weights for %s: there is no %s, and downloading %s to %s failed (%s: %s)",
@@ -151,19 +169,31 @@ def _load_torchvision(spec: ModelSpec, weights: WeightsEnum, path: Path) -> nn.M
     return model
 
 
-def _download_failed(spec: ModelSpec, exc: Exception) -> str:
+def _download_failed(spec: ModelSpec, exc: Exception) -> Words:
     """What went wrong with torchvision's download, in plain words (the details are in the log)."""
-    no_file = f"There is no {spec.name}.pth in the weights folder, and downloading the weights failed"
+    file = f"{spec.name}.pth"
     if isinstance(exc, HTTPError):
-        return f"{no_file}: the download server refused to send them. Try again later."
-    if isinstance(exc, URLError) and not isinstance(exc, ContentTooShortError):
-        return f"{no_file}: the download server could not be reached (is there no internet connection here?)."
-    if isinstance(exc, RuntimeError) and "hash" in str(exc):
-        return (
-            f"{no_file}: what arrived was not the weights file (a network that wants you to log in first "
-            "sends its log-in page instead). Nothing was kept."
+        message = N_(
+            "There is no {file} in the weights folder, and downloading the weights failed: the download server "
+            "refused to send them. Try again later."
         )
-    return f"{no_file}: the download broke off before it was complete. Nothing was kept; try again."
+    elif isinstance(exc, URLError) and not isinstance(exc, ContentTooShortError):
+        message = N_(
+            "There is no {file} in the weights folder, and downloading the weights failed: the download server "
+            "could not be reached (is there no internet connection here?)."
+        )
+    elif isinstance(exc, RuntimeError) and "hash" in str(exc):
+        message = N_(
+            "There is no {file} in the weights folder, and downloading the weights failed: what arrived was not "
+            "the weights file (a network that wants you to log in first sends its log-in page instead). Nothing "
+            "was kept."
+        )
+    else:
+        message = N_(
+            "There is no {file} in the weights folder, and downloading the weights failed: the download broke off "
+            "before it was complete. Nothing was kept; try again."
+        )
+    return Words(message, file=file)
 
 
 def _load_file(spec: ModelSpec, path: Path) -> nn.Module:
@@ -176,32 +206,51 @@ def _load_file(spec: ModelSpec, path: Path) -> nn.Module:
         logger.warning(
             "Could not read %s as weights for %s (%s: %s)", path, spec.name, type(exc).__name__, exc, exc_info=True
         )
-        why = "it is damaged or cut short, or holds more than weights (anything that could run code is refused)"
-        raise _unusable_file(spec, path, why) from exc
+        raise _unusable_file(spec, path, damaged=True) from exc
     try:
         model.load_state_dict(renamed(spec, state), strict=True)
     except Exception as exc:  # not a state_dict, or missing, unexpected or misshapen layers
         logger.warning("Could not load %s into %s (%s: %s)", path, spec.name, type(exc).__name__, exc, exc_info=True)
-        why = f"it holds something other than the weights of torchvision's {spec.name} (another architecture's?)"
-        raise _unusable_file(spec, path, why) from exc
+        raise _unusable_file(spec, path, damaged=False) from exc
     return model
 
 
-def _unusable_file(spec: ModelSpec, path: Path, why: str) -> WeightsUnavailable:
-    return WeightsUnavailable(
-        f"The file {path.name} in the weights folder cannot be used as weights for {spec.label}: {why}. It must "
-        f"be a state_dict of torchvision's {spec.name}, saved with torch.save(model.state_dict(), path). Replace "
-        "or remove it; the scratch twin still works."
-    )
+def _unusable_file(spec: ModelSpec, path: Path, damaged: bool) -> WeightsUnavailable:
+    """The file is `damaged` (or holds more than weights), or holds other weights."""
+    if damaged:
+        message = N_(
+            "The file {file} in the weights folder cannot be used as weights for {model}: it is damaged or cut "
+            "short, or holds more than weights (anything that could run code is refused). It must be a state_dict "
+            "of torchvision's {name}, saved with torch.save(model.state_dict(), path). Replace or remove it; the "
+            "scratch twin still works."
+        )
+    else:
+        message = N_(
+            "The file {file} in the weights folder cannot be used as weights for {model}: it holds something other "
+            "than the weights of torchvision's {name} (another architecture's?). It must be a state_dict of "
+            "torchvision's {name}, saved with torch.save(model.state_dict(), path). Replace or remove it; the "
+            "scratch twin still works."
+        )
+    return WeightsUnavailable(Words(message, file=path.name, model=spec.label, name=spec.name))
 
 
-def _missing(spec: ModelSpec, what_happened: str, what_to_do: str = "") -> WeightsUnavailable:
+def _missing(spec: ModelSpec, what_happened: Words, what_to_do: Words | None = None) -> WeightsUnavailable:
     """No pretrained weights, in plain words: what happened and what to do (by default: give the
     weights folder the file, or let torchvision download it once)."""
-    what_to_do = what_to_do or (
-        f"To have them, put {spec.name}.pth (a state_dict) in {WEIGHTS_FOLDER}, or start the app once with "
-        "internet (or run `make offline`) so that torchvision downloads and keeps them."
+    what_to_do = what_to_do or Words(
+        N_(
+            "To have them, put {file} (a state_dict) in the project's weights folder (or the folder named by the "
+            "{env} environment variable), or start the app once with internet (or run `make offline`) so that "
+            "torchvision downloads and keeps them."
+        ),
+        file=f"{spec.name}.pth",
+        env=WEIGHTS_DIR_ENV,
     )
     return WeightsUnavailable(
-        f"No pretrained weights for {spec.label}. {what_happened} {what_to_do} The scratch twin still works."
+        Words(
+            N_("No pretrained weights for {model}. {what_happened} {what_to_do} The scratch twin still works."),
+            model=spec.label,
+            what_happened=what_happened,
+            what_to_do=what_to_do,
+        )
     )

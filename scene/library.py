@@ -10,12 +10,16 @@ from types import MappingProxyType
 
 from PIL import Image, ImageDraw, ImageOps
 
+from locales import N_
 from scene.compose import CANVAS_SIZES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
-OBJECTS: tuple[str, ...] = ("cat", "coffee", "star")  # display order; "star" is synthetic
-BACKGROUNDS: tuple[str, ...] = ("black", "imagenet grey", "brick", "grass")
+# The names are stable values (in links, file names, caches): marked with N_, translated where shown.
+# TRANSLATORS: the objects a student drags: a photo of a cat, of a cup of coffee, and a drawn star
+OBJECTS: tuple[str, ...] = (N_("cat"), N_("coffee"), N_("star"))  # display order; "star" is synthetic
+# TRANSLATORS: the backgrounds of the canvas: plain black, plain grey (ImageNet's mean colour), a brick wall, grass
+BACKGROUNDS: tuple[str, ...] = (N_("black"), N_("imagenet grey"), N_("brick"), N_("grass"))
 MIN_OBJECT_SIZE = 16
 OBJECT_SIZES: tuple[int, ...] = tuple(range(32, 161, 8))  # the sizes a student can choose for a photo object
 

@@ -21,6 +21,7 @@ from typing import NamedTuple
 import torch
 from PIL import Image, ImageDraw
 
+from locales import N_
 from scene.compose import compose, to_tensor
 
 Point = tuple[float, float]
@@ -178,11 +179,14 @@ class Region:
     bottom: float
 
 
+# The names are stable values (a session and a saved model keep them): marked with N_, translated where shown.
 REGIONS: Mapping[str, Region] = MappingProxyType(
     {
-        "one location": Region(0.25, 0.5, 0.25, 0.5),  # the middle of the left half
-        "left half": Region(0.0, 0.0, 0.5, 1.0),
-        "whole canvas": Region(0.0, 0.0, 1.0, 1.0),
+        # TRANSLATORS: where the training objects of the CNN lab appear on the canvas: at one location, anywhere in
+        # its left half, anywhere on the whole canvas
+        N_("one location"): Region(0.25, 0.5, 0.25, 0.5),  # the middle of the left half
+        N_("left half"): Region(0.0, 0.0, 0.5, 1.0),
+        N_("whole canvas"): Region(0.0, 0.0, 1.0, 1.0),
     }
 )
 

@@ -5,7 +5,8 @@ not a picture, a format we do not read, too small or too thin, nothing visible) 
 `UnreadableImage`, whose message says in plain words what was wrong and what to do. The size in
 the file's header is checked before any pixel is decoded. Pillow's global settings
 (`Image.MAX_IMAGE_PIXELS`, `ImageFile.LOAD_TRUNCATED_IMAGES`) are process-wide, shared by every
-session, so they are read, never changed.
+session, so they are read, never changed. The messages are `Words` (scene.words): an upload is checked in a
+widget's callback, before the page's language is known, so they are translated where shown.
 """
 
 from io import BytesIO
@@ -13,6 +14,9 @@ from math import ceil
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from locales import N_
+from scene.words import Words
 
 MAX_UPLOAD_BYTES: int = 5 * 1024 * 1024
 MAX_UPLOAD_PIXELS: int = 24_000_000  # from the header; a 24 MP camera photo passes (as PNG it decodes in ~2 s)
@@ -25,7 +29,6 @@ _READABLE = (*ACCEPTED, "MPO")  # MPO: a JPEG with extra views, as some cameras 
 _NAMED = ("BMP", "TIFF", "ICO", "PSD", "PPM", "JPEG2000", "AVIF")  # refused, but named in the message
 Image.init()  # register every plugin, so that _TRIED names exactly the formats this Pillow opens
 _TRIED = tuple(name for name in (*ACCEPTED, *_NAMED) if name in Image.OPEN)  # no weak-signature guessers (TGA, ...)
-_TRY_AGAIN = "Upload a PNG, JPEG, WebP or GIF picture"
 
 
 class UnreadableImage(ValueError):
@@ -40,11 +43,17 @@ def read_object(data: bytes) -> Image.Image:
     Raises UnreadableImage, and nothing else, for any bytes that cannot be read as such a picture.
     """
     if not data:
-        raise UnreadableImage(f"The file is empty. {_TRY_AGAIN}.")
+        raise UnreadableImage(Words(N_("The file is empty. Upload a PNG, JPEG, WebP or GIF picture.")))
     if len(data) > MAX_UPLOAD_BYTES:
         raise UnreadableImage(
-            f"The file is {ceil(len(data) / 2**20 * 10) / 10:.1f} MB; pictures of up to {MAX_UPLOAD_BYTES // 2**20} MB "
-            "are accepted. Save it smaller (fewer pixels, or as JPEG) and upload it again."
+            Words(
+                N_(
+                    "The file is {size} MB; pictures of up to {limit} MB are accepted. Save it smaller (fewer "
+                    "pixels, or as JPEG) and upload it again."
+                ),
+                size=f"{ceil(len(data) / 2**20 * 10) / 10:.1f}",
+                limit=MAX_UPLOAD_BYTES // 2**20,
+            )
         )
     try:
         with Image.open(BytesIO(data), formats=_TRIED) as image:
@@ -59,22 +68,40 @@ def read_object(data: bytes) -> Image.Image:
         raise
     except Image.DecompressionBombError as error:  # Pillow's own limit, when the header claims even more
         raise UnreadableImage(
-            f"The picture claims to be so large that opening it could stall the app. {_TRY_AGAIN} "
-            f"of at most {MAX_UPLOAD_PIXELS // 1_000_000} million pixels."
+            Words(
+                N_(
+                    "The picture claims to be so large that opening it could stall the app. Upload a PNG, JPEG, "
+                    "WebP or GIF picture of at most {millions} million pixels."
+                ),
+                millions=MAX_UPLOAD_PIXELS // 1_000_000,
+            )
         ) from error
     except Image.UnidentifiedImageError as error:
         raise UnreadableImage(
-            f"This file is not a picture that Shift Lab can read. {_TRY_AGAIN} (photos from a phone in "
-            "HEIC format: share or export them as JPEG first)."
+            Words(
+                N_(
+                    "This file is not a picture that Shift Lab can read. Upload a PNG, JPEG, WebP or GIF picture "
+                    "(photos from a phone in HEIC format: share or export them as JPEG first)."
+                )
+            )
         ) from error
     except Exception as error:  # Pillow fails in many ways on damaged data: OSError, SyntaxError, ValueError, ...
         raise UnreadableImage(
-            "The picture file is damaged or incomplete (perhaps its download or upload was cut off). Open it "
-            "in an image program, save it again as PNG or JPEG, and upload that."
+            Words(
+                N_(
+                    "The picture file is damaged or incomplete (perhaps its download or upload was cut off). Open "
+                    "it in an image program, save it again as PNG or JPEG, and upload that."
+                )
+            )
         ) from error
     if picture.getchannel("A").getextrema()[1] == 0:
         raise UnreadableImage(
-            "The picture is completely transparent: there is nothing to see. Upload a picture of a visible object."
+            Words(
+                N_(
+                    "The picture is completely transparent: there is nothing to see. Upload a picture of a visible "
+                    "object."
+                )
+            )
         )
     return _pad_to_square(picture)
 
@@ -83,25 +110,52 @@ def _check_header(image: Image.Image) -> None:
     """Refuse, from the header alone (no pixel decoded yet), other formats and bad sizes."""
     if image.format not in _READABLE:
         raise UnreadableImage(
-            f"This is a {image.format} picture; Shift Lab reads PNG, JPEG, WebP and GIF only. "
-            "Save it as PNG or JPEG and upload it again."
+            Words(
+                N_(
+                    "This is a {format} picture; Shift Lab reads PNG, JPEG, WebP and GIF only. Save it as PNG or "
+                    "JPEG and upload it again."
+                ),
+                format=image.format,
+            )
         )
     width, height = image.size
     if width * height > MAX_UPLOAD_PIXELS:
         raise UnreadableImage(
-            f"The picture is {width} × {height} pixels, too large to open safely (at most "
-            f"{MAX_UPLOAD_PIXELS // 1_000_000} million pixels). Save it smaller and upload it again."
+            Words(
+                N_(
+                    "The picture is {width} × {height} pixels, too large to open safely (at most {millions} million "
+                    "pixels). Save it smaller and upload it again."
+                ),
+                width=width,
+                height=height,
+                millions=MAX_UPLOAD_PIXELS // 1_000_000,
+            )
         )
     if min(width, height) < MIN_SIDE:
         raise UnreadableImage(
-            f"The picture is only {width} × {height} pixels; it needs at least {MIN_SIDE} pixels on each "
-            "side. Upload a larger picture."
+            Words(
+                N_(
+                    "The picture is only {width} × {height} pixels; it needs at least {least} pixels on each side. "
+                    "Upload a larger picture."
+                ),
+                width=width,
+                height=height,
+                least=MIN_SIDE,
+            )
         )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise UnreadableImage(
-            f"The picture is {width} × {height} pixels: one side is {max(width, height) / min(width, height):.0f} "
-            f"times the other, and at most {MAX_ASPECT:g} times is accepted, or the object would be a thin line. "
-            "Crop it closer around the object and upload it again."
+            Words(
+                N_(
+                    "The picture is {width} × {height} pixels: one side is {ratio} times the other, and at most "
+                    "{most} times is accepted, or the object would be a thin line. Crop it closer around the object "
+                    "and upload it again."
+                ),
+                width=width,
+                height=height,
+                ratio=f"{max(width, height) / min(width, height):.0f}",
+                most=f"{MAX_ASPECT:g}",
+            )
         )
 
 

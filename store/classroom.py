@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from locales import _
+
 from .schema import SCHEMA_VERSION, classes, metadata, reveals, schema_version, students, votes
 from .students import aware, now_utc, student_id
 
@@ -55,7 +57,7 @@ def open_store(url: str | None, data_folder: Path) -> Engine:
             found = []
         if not found:
             connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-        elif found != [SCHEMA_VERSION]:
+        elif found != [SCHEMA_VERSION]:  # in English: raised in the process's cached store, only its log says it
             raise StoreError(
                 f"The class store was made by another version of Shift Lab (layout {found}, this one reads "
                 f"{SCHEMA_VERSION}): start it with a new data folder or database."
@@ -79,15 +81,15 @@ class Classroom:
 
     def start_class(self, now: datetime | None = None) -> str:
         """A new class; its code."""
-        for _ in range(20):  # a code already taken is drawn again
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        for _attempt in range(20):  # a code already taken is drawn again
+            code = "".join(secrets.choice(CODE_ALPHABET) for _letter in range(CODE_LENGTH))
             try:
                 with self.engine.begin() as connection:
                     connection.execute(insert(classes).values(code=code, started_at=now or now_utc()))
                 return code
             except IntegrityError:
                 continue
-        raise StoreError("No free class code was found; try again.")
+        raise StoreError(_("No free class code was found; try again."))
 
     def exists(self, code: str) -> bool:
         with self.engine.connect() as connection:
@@ -99,14 +101,14 @@ class Classroom:
         now, voter = now or now_utc(), student_id(token)
         with self.engine.begin() as connection:
             if connection.execute(select(classes.c.code).where(classes.c.code == code)).first() is None:
-                raise VoteRefused("There is no class with this code (the teacher may have started a new one).")
+                raise VoteRefused(_("There is no class with this code (the teacher may have started a new one)."))
             if self._revealed(connection, code, lesson):
-                raise VoteRefused("The answers are revealed: the question is closed.")
+                raise VoteRefused(_("The answers are revealed: the question is closed."))
             key = (votes.c.class_code == code) & (votes.c.lesson == lesson) & (votes.c.voter == voter)
             last = connection.execute(select(votes.c.voted_at).where(key)).scalar()
             if last is not None:
                 if now - aware(last) < timedelta(seconds=ANSWER_INTERVAL_S):
-                    raise VoteRefused("Not so fast: wait a moment before changing your answer.")
+                    raise VoteRefused(_("Not so fast: wait a moment before changing your answer."))
                 connection.execute(update(votes).where(key).values(answer=answer, voted_at=now))
             else:
                 connection.execute(

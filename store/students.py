@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from locales import _
+
 from .schema import saved_work, students
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): 256 random bits
@@ -89,15 +91,19 @@ class Students:
         with self.engine.begin() as connection:
             seen = students.c.student == student
             if connection.execute(update(students).where(seen).values(last_seen=now)).rowcount == 0:
-                raise StudentUnknown("Your saved work was cleared, so nothing more is kept; refresh to start afresh.")
+                raise StudentUnknown(
+                    _("Your saved work was cleared, so nothing more is kept; refresh to start afresh.")
+                )
             piece = (saved_work.c.student == student) & (saved_work.c.name == name)
             others = select(func.coalesce(func.sum(func.length(saved_work.c.data)), 0)).where(
                 (saved_work.c.student == student) & (saved_work.c.name != name)
             )
             if connection.execute(others).scalar() + len(data) > self.saved_bytes:
                 raise WorkRefused(
-                    f"This is not kept over a refresh: your saved work would pass {self.saved_bytes // 2**20} MB. "
-                    "It stays on screen until you close the page."
+                    _(
+                        "This is not kept over a refresh: your saved work would pass {size} MB. It stays on screen "
+                        "until you close the page."
+                    ).format(size=self.saved_bytes // 2**20)
                 )
             connection.execute(delete(saved_work).where(piece))
             connection.execute(insert(saved_work).values(student=student, name=name, data=data, saved_at=now))

@@ -11,6 +11,7 @@ import torch
 from matplotlib import colormaps
 from PIL import Image
 
+from locales import LANGUAGE, _
 from probes import ScoreMap
 from ui.export import csv_bytes, line_chart_png, score_maps_png, shift_chart_png, zip_bytes
 from ui.figures import heatmap_image
@@ -69,3 +70,15 @@ def test_live_and_exported_pictures_use_one_colour_table():
     live = np.asarray(heatmap_image(values, size=16)).reshape(-1, 3).astype(int)  # (256, 3)
     exported = (colormaps["viridis"](values.flatten().numpy())[:, :3] * 255).round().astype(int)  # (256, 3)
     assert np.abs(live - exported).max() <= 1  # rounding of the 256 levels only
+
+
+def test_a_chinese_figure_has_every_glyph(recwarn):
+    token = LANGUAGE.set("zh")
+    try:
+        png = line_chart_png(
+            {"模型": [0.5, 0.6]}, range(2), _("step of the dragged path"), _("probability"), "沿拖动路径"
+        )
+    finally:
+        LANGUAGE.reset(token)
+    assert png.startswith(b"\x89PNG")
+    assert not [str(w.message) for w in recwarn if "missing from font" in str(w.message)]

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from locales import N_, _
 from store import Classroom, Students, VoteRefused, open_store
+from ui.language import use_language
 from ui.lessons import Lesson
 from ui.state import (
     CLASS_CODE,
@@ -32,8 +34,9 @@ DATABASE_URL_ENV = "SHIFTLAB_DATABASE_URL"  # e.g. postgresql+psycopg://user@hos
 DATA_DIR_ENV = "SHIFTLAB_DATA_DIR"  # where the embedded SQLite store is made; default: <project>/data
 WRONG_CODES = 5  # a minute, per session
 REFRESH_S = 3  # how often a student's question and a teacher's counts are read again
-ENDED = "Class {code} has ended: the teacher cleared it. Join another under *Class*."
-NO_STORE = "The class store cannot be opened, so classes are off on this server; everything else works."
+# TRANSLATORS: *Class* is the heading of the sidebar's class part (the word of "Class" there).
+ENDED = N_("Class {code} has ended: the teacher cleared it. Join another under *Class*.")
+NO_STORE = N_("The class store cannot be opened, so classes are off on this server; everything else works.")
 
 
 @st.cache_resource
@@ -57,18 +60,27 @@ def students() -> Students | None:
 def join_ui() -> None:
     """The sidebar's class part: the code to join, or the class joined and the way out."""
     with st.sidebar:
-        st.header("Class")
+        # TRANSLATORS: a heading: the class (a group of students with their teacher) the student joins.
+        st.header(_("Class"))
         if code := CLASS_CODE.get():
-            st.caption(f"You are in class **{code}**: each lesson's question is answered together.")
-            st.button("Leave the class", key="class_leave", on_click=enrol, args=(None,), width="stretch")
+            st.caption(_("You are in class **{code}**: each lesson's question is answered together.").format(code=code))
+            st.button(_("Leave the class"), key="class_leave", on_click=enrol, args=(None,), width="stretch")
         else:
-            st.text_input("Class code", key=CLASS_CODE_INPUT.name, max_chars=8, placeholder="e.g. K7RQ2")
-            st.button("Join", key="class_join", on_click=join_typed, width="stretch")
+            st.text_input(
+                _("Class code"),
+                key=CLASS_CODE_INPUT.name,
+                max_chars=8,
+                # TRANSLATORS: an example of a class code, shown in the empty field.
+                placeholder=_("e.g. {example}").format(example="K7RQ2"),
+            )
+            # TRANSLATORS: a button: join the class whose code was typed.
+            st.button(_("Join"), key="class_join", on_click=join_typed, width="stretch")
         if error := CLASS_ERROR.get():
             st.warning(error, icon=":material/group_off:")
 
 
 def join_typed() -> None:
+    use_language()  # a callback runs before the page's run sets the language
     join(CLASS_CODE_INPUT.get())
 
 
@@ -78,15 +90,15 @@ def join(code: str, now: float | None = None) -> None:
     store, code, now = class_store(), code.strip().upper(), time.monotonic() if now is None else now
     wrong = [moment for moment in CLASS_WRONG_CODES.get() if now - moment < 60]
     if store is None:
-        CLASS_ERROR.set(NO_STORE)
+        CLASS_ERROR.set(_(NO_STORE))
     elif len(wrong) >= WRONG_CODES:
-        CLASS_ERROR.set("Too many wrong codes: wait a minute, then type the code on the teacher's screen again.")
+        CLASS_ERROR.set(_("Too many wrong codes: wait a minute, then type the code on the teacher's screen again."))
     elif code and store.exists(code):
         enrol(code)
         CLASS_ERROR.set(None)
     else:
         CLASS_WRONG_CODES.set([*wrong, now])
-        CLASS_ERROR.set(f"There is no class “{code[:8]}”: check the code on the teacher's screen.")
+        CLASS_ERROR.set(_("There is no class “{code}”: check the code on the teacher's screen.").format(code=code[:8]))
 
 
 def enrol(code: str | None) -> None:
@@ -101,19 +113,20 @@ def enrol(code: str | None) -> None:
 def class_question(key: str, lesson: Lesson) -> None:
     """The lesson's question for a student in a class: answered before dragging, closed at the reveal, then the
     class's answers beside the measured one. Read again every REFRESH_S s, so that the reveal arrives by itself."""
+    use_language()  # a fragment's own run is a run of its own
     store, code, vote = class_store(), CLASS_CODE.get(), lesson.vote
     if store is None or code is None or vote is None:
         return
     if not store.exists(code):
-        st.info(ENDED.format(code=code), icon=":material/event_busy:")
+        st.info(_(ENDED).format(code=code), icon=":material/event_busy:")
         return
     if not vote_known(key):  # a new session of this student sees its earlier answer
         set_vote(key, store.answer_of(code, key, STUDENT_TOKEN.get()))
     revealed = store.revealed(code, key)
     st.radio(
-        f"**Your answer, for the class:** {vote.question}",
+        _("**Your answer, for the class:** {question}").format(question=_(vote.question)),
         range(len(vote.choices)),
-        format_func=vote.choices.__getitem__,
+        format_func=lambda n: _(vote.choices[n]),
         key=vote_key(key),
         on_change=answer,
         args=(key,),
@@ -123,16 +136,17 @@ def class_question(key: str, lesson: Lesson) -> None:
     if revealed:
         answers_chart(store.counts(code, key), lesson, revealed=True)
     elif (choice := vote_of(key)) is not None:
-        st.caption(taken_words(vote.choices[choice]))
+        st.caption(taken_words(_(vote.choices[choice])))
 
 
 def taken_words(choice: str) -> str:
-    """What a student sees once the store has their answer."""
-    return f"Answer taken: “{choice}”. You can change it until the teacher reveals the answers."
+    """What a student sees once the store has their answer (`choice` as shown)."""
+    return _("Answer taken: “{choice}”. You can change it until the teacher reveals the answers.").format(choice=choice)
 
 
 def answer(key: str) -> None:
     """Send the student's answer to the store; a refused one is said in plain words and taken back."""
+    use_language()  # a callback runs before the page's run sets the language
     store, code, choice = class_store(), CLASS_CODE.get(), vote_of(key)
     if store is None or code is None or choice is None:
         return
@@ -149,8 +163,19 @@ def answers_chart(counts: Counter[int], lesson: Lesson, revealed: bool) -> None:
     rests on."""
     vote, total = lesson.vote, sum(counts.values())
     for n, choice in enumerate(vote.choices):
-        mark = " ✓ (measured)" if revealed and n == lesson.answer else ""
-        st.progress(counts[n] / total if total else 0.0, text=f"{choice}{mark}: {counts[n]} of {total}")
+        if revealed and n == lesson.answer:
+            # TRANSLATORS: an answer of the class's vote, the one measured on the models; how many chose it.
+            text = _("{choice} ✓ (measured): {count} of {total}")
+        else:
+            # TRANSLATORS: an answer of the class's vote; how many students chose it, of all who answered.
+            text = _("{choice}: {count} of {total}")
+        st.progress(
+            counts[n] / total if total else 0.0, text=text.format(choice=_(choice), count=counts[n], total=total)
+        )
     if revealed:
         claim = lesson.claims[vote.claim]
-        st.markdown(f"**Measured on the real models:** {claim.says} (the app's own figure, as *What to notice* says).")
+        st.markdown(
+            _("**Measured on the real models:** {says} (the app's own figure, as *What to notice* says).").format(
+                says=_(claim.says)
+            )
+        )

@@ -4,25 +4,48 @@ Each panel describes its files as `Exports` (file name -> a function that makes 
 nothing is made until the user clicks the button, so the drag stays fast. The printable figures
 are drawn with matplotlib's object API (no pyplot: its global state would be shared between
 sessions) and carry axis labels and titles, unlike the lean live pictures.
+
+Streamlit makes the files in a thread of its own, outside the page's run, so the button carries the page's
+language there: the figures are labelled in the language of the page the download was clicked on.
 """
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 
 import streamlit as st
 import torch
+from matplotlib import font_manager, rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from locales import LANGUAGE, _, ngettext
 from probes import ScoreMap
 from probes.accuracy_map import AccuracyMap
 from ui.figures import COLOUR_MAP, TRACE_COLOURS
+
+# Chinese titles need a font with CJK glyphs: matplotlib falls back, glyph by glyph, along font.family, so the CJK
+# fonts this machine has follow its own DejaVu Sans (`make test` installs WenQuanYi Micro Hei; README, Languages).
+CJK_FILES = re.compile(r"wqy|NotoSansCJK|NotoSerifCJK|SourceHanSans|msyh|PingFang", re.IGNORECASE)
+
+
+def cjk_fonts() -> list[str]:
+    """The families of the CJK fonts installed, added to matplotlib's list if its cache predates them."""
+    for path in font_manager.findSystemFonts():
+        if CJK_FILES.search(path) and path not in {font.fname for font in font_manager.fontManager.ttflist}:
+            font_manager.fontManager.addfont(path)
+    found = font_manager.fontManager.ttflist
+    return sorted({font.name for font in found if CJK_FILES.search(font.fname) and "Mono" not in font.name})
+
+
+rcParams["font.family"] = ["DejaVu Sans", *cjk_fonts()]  # once for the process, the same for every session
 
 Exports = dict[str, Callable[[], bytes]]
 # Accuracy maps by title, each with its training region (x_min, y_min, x_max, y_max of the object centres), if known.
@@ -31,9 +54,20 @@ AccuracyMaps = dict[str, tuple[AccuracyMap, tuple[int, int, int, int] | None]]
 
 def export_button(files: Exports, name: str) -> None:
     """One button that downloads every file in `files` as `<name>.zip`, made on click."""
+    language = LANGUAGE.get()  # this run's: the files are made later, in a thread of Streamlit's own
+
+    def in_language() -> bytes:
+        context = contextvars.copy_context()
+        context.run(LANGUAGE.set, language)
+        return context.run(zip_bytes, files)
+
     st.download_button(
-        f"Download data (CSV) and figures (PNG): {len(files)} files",
-        data=lambda: zip_bytes(files),
+        ngettext(
+            "Download data (CSV) and figures (PNG): {n} file",
+            "Download data (CSV) and figures (PNG): {n} files",
+            len(files),
+        ).format(n=len(files)),
+        data=in_language,
         file_name=f"{name}.zip",
         mime="application/zip",
         on_click="ignore",
@@ -88,11 +122,11 @@ def shift_chart_png(points_by_axis: dict[str, dict[str, list[tuple[float, float]
     for axes, (axis_name, series) in zip(figure.subplots(1, len(points_by_axis)), points_by_axis.items(), strict=True):
         values = [abs(v) for points in series.values() for point in points for v in point]
         limit = max([1.0, *values]) * 1.1
-        axes.plot([-limit, limit], [-limit, limit], "--", color="grey", label="y = x: perfectly equivariant")
+        axes.plot([-limit, limit], [-limit, limit], "--", color="grey", label=_("y = x: perfectly equivariant"))
         for (label, points), colour in zip(series.items(), TRACE_COLOURS, strict=False):
             if points:
                 axes.scatter(*zip(*points, strict=True), color=colour, alpha=0.75, label=label)
-        axes.set(xlabel="expected shift Δ/s (cells)", ylabel="measured shift (cells)", title=axis_name)
+        axes.set(xlabel=_("expected shift Δ/s (cells)"), ylabel=_("measured shift (cells)"), title=axis_name)
         axes.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal")
         axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize="small")
@@ -104,7 +138,7 @@ def score_maps_png(maps: dict[str, ScoreMap], canvas: int, position: tuple[int, 
     object's position."""
     figure = Figure(figsize=(4.6 * len(maps), 4.2))
     for axes, (label, scores) in zip(figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True):
-        positions = _grid_image(axes, scores.probability, scores.positions, canvas, label, "probability")
+        positions = _grid_image(axes, scores.probability, scores.positions, canvas, label, _("probability"))
         rows, cols = (~scores.top1_kept).nonzero(as_tuple=True)
         axes.scatter([positions[j] for j in cols], [positions[i] for i in rows], marker="x", color="black", s=12)
         axes.scatter(*position, s=160, facecolors="none", edgecolors="white", linewidths=2)
@@ -117,7 +151,7 @@ def accuracy_maps_png(maps: AccuracyMaps, canvas: int) -> bytes:
     for axes, (label, (accuracy, box)) in zip(
         figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True
     ):
-        _grid_image(axes, accuracy.accuracy, accuracy.positions, canvas, label, "accuracy")
+        _grid_image(axes, accuracy.accuracy, accuracy.positions, canvas, label, _("accuracy"))
         if box is not None:
             x_min, y_min, x_max, y_max = box
             axes.add_patch(
@@ -134,7 +168,7 @@ def _grid_image(
     half = (positions[1] - positions[0]) / 2 if len(positions) > 1 else canvas / 2
     extent = (positions[0] - half, positions[-1] + half, positions[-1] + half, positions[0] - half)
     shown = axes.imshow(values.numpy(), cmap=COLOUR_MAP, vmin=0, vmax=1, extent=extent)
-    axes.set(title=title, xlabel="object centre x (px)", ylabel="object centre y (px)")
+    axes.set(title=title, xlabel=_("object centre x (px)"), ylabel=_("object centre y (px)"))
     axes.figure.colorbar(shown, ax=axes, label=value_label, shrink=0.85)
     return positions
 
@@ -161,7 +195,7 @@ def profiles_png(
                 axes.fill_between(xs, low, high, color=colour, alpha=0.2)
                 if baseline is not None:
                     axes.axhline(baseline, color=colour, linestyle="--", linewidth=1)
-            axes.set(title=f"{layer}: {measure}", xlabel="distance moved (px)")
+            axes.set(title=f"{layer}: {measure}", xlabel=_("distance moved (px)"))
             axes.grid(alpha=0.3)
     grid[0][0].legend(loc="lower left", fontsize="small")
     return png_bytes(figure)

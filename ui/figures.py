@@ -17,6 +17,7 @@ import torch
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
+from locales import _
 from probes import ScoreMap
 from probes.accuracy_map import AccuracyMap
 
@@ -77,13 +78,16 @@ def top5_html(classes: list[tuple[str, float]]) -> str:
 
 
 def path_svg(
-    traces: dict[str, list[float | None]], end_label: str = "step {last}", width: int = 1100, height: int = 180
+    traces: dict[str, list[float | None]], end_label: str | None = None, width: int = 1100, height: int = 180
 ) -> str:
     """Each trace's probability (0–1) at each step: an HTML legend and an SVG line chart. end_label
-    names the last step at the right end of the axis ({last} is its index).
+    names the last step at the right end of the axis ({last} is its index; by default "step {last}").
 
     None marks a step with no value.
     """
+    if end_label is None:
+        # TRANSLATORS: the last step of the dragged path, at the right end of the chart's axis
+        end_label = _("step {last}")
     left, right, top, bottom = 44, 12, 8, 22
     steps = max((len(values) for values in traces.values()), default=0)
     x_scale = (width - left - right) / max(steps - 1, 1)
@@ -102,7 +106,7 @@ def path_svg(
     for values, colour in zip(traces.values(), TRACE_COLOURS, strict=False):
         points = " ".join(f"{left + i * x_scale:.1f},{y_of(p):.1f}" for i, p in enumerate(values) if p is not None)
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
-    alt = "line chart: probability of each model's first class at each step"
+    alt = _("line chart: probability of each model's first class at each step")
     return f'<div class="path-chart">{legend_html(list(traces))}{svg_img(parts, width, height, alt)}</div>'
 
 
@@ -130,10 +134,13 @@ def shift_svg(points: dict[str, list[tuple[float, float]]], axis_label: str, siz
         parts.append(f'<line x1="{v}" x2="{v}" y1="{pad}" y2="{size - pad}" stroke="{stroke}"/>')
         parts.append(f'<text x="{v}" y="{size - pad + 14}" text-anchor="middle" {text}>{k * tick:g}</text>')
         parts.append(f'<text x="{pad - 5}" y="{size - v + 4}" text-anchor="end" {text}>{k * tick:g}</text>')
-    parts.append(f'<text x="{size / 2}" y="{size - 4}" text-anchor="middle" {text}>expected Δ/s</text>')
+    # TRANSLATORS: the x and y axes of the shift plot: the expected and the measured shift
+    x_title, y_title = _("expected Δ/s"), _("measured")
+    parts.append(f'<text x="{size / 2}" y="{size - 4}" text-anchor="middle" {text}>{escape(x_title)}</text>')
     parts.append(f'<text x="{size / 2}" y="{pad - 12}" text-anchor="middle" {text}>{escape(axis_label)}</text>')
     parts.append(
-        f'<text x="12" y="{size / 2}" transform="rotate(-90 12 {size / 2})" text-anchor="middle" {text}>measured</text>'
+        f'<text x="12" y="{size / 2}" transform="rotate(-90 12 {size / 2})" text-anchor="middle" {text}>'
+        f"{escape(y_title)}</text>"
     )
     for series, colour in zip(points.values(), TRACE_COLOURS, strict=False):
         for i, (expected, measured) in enumerate(series):
@@ -142,7 +149,9 @@ def shift_svg(points: dict[str, list[tuple[float, float]]], axis_label: str, siz
                 f'<circle cx="{at(expected):.1f}" cy="{size - at(measured):.1f}" r="{radius}" '
                 f'fill="{colour}" fill-opacity="0.75"/>'
             )
-    alt = f"scatter plot: {axis_label}, measured against expected, with the line of perfect equivariance"
+    alt = _("scatter plot: {title}, measured against expected, with the line of perfect equivariance").format(
+        title=axis_label
+    )
     return f'<div class="shift-plot">{svg_img(parts, size, size, alt)}</div>'
 
 
@@ -186,7 +195,7 @@ def profile_svg(
             parts.append(
                 f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="{colour}" stroke-dasharray="5 3"/>'
             )
-    alt = f"line chart: {title} against the distance moved, each model's mean with its spread"
+    alt = _("line chart: {title} against the distance moved, each model's mean with its spread").format(title=title)
     return f'<div class="profile-plot">{svg_img(parts, width, height, alt)}</div>'
 
 

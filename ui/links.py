@@ -1,5 +1,6 @@
 """Shareable views: the page's URL carries what is on screen (lesson, model, layer, object,
-background, canvas, object size, position), so a teacher can send a link to an exact view.
+background, canvas, object size, position; the page's language unless English, presentation mode and large
+text where chosen), so a teacher can send a link to an exact view.
 
 A link is read once, when a session starts (ui.lessons.open_link); from then on the URL follows
 the view. A value that is not valid (an old or mistyped link) is ignored: the app keeps its default.
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from locales import ENGLISH, LANGUAGE, LANGUAGES
 from models.families import SESSION_ONLY, Family
 from scene import clamp_position
 from ui.settings import Settings
@@ -19,12 +21,16 @@ from ui.state import (
     CANVAS,
     CLASS_CODE,
     KEYS,
+    LANG,
+    LARGE_TEXT,
     LESSON,
     LINK_NOTICE,
     MODEL,
     OBJECT,
     OBJECT_SIZE,
+    PAGE_LINK_READ,
     POSITION_CANVAS,
+    PRESENT,
     SAVED_VIEW,
     X,
     Y,
@@ -45,6 +51,19 @@ def session_link() -> dict[str, str]:
     return link
 
 
+def adopt_page_link() -> None:
+    """Once per session, before the sidebar is drawn: the language (`lang=de`) and text size (`text=large`) the
+    session's link names, on every page."""
+    if PAGE_LINK_READ.get():
+        return
+    PAGE_LINK_READ.set(True)
+    link = session_link()
+    if link.get("lang") in LANGUAGES:
+        LANG.set(link["lang"])
+    if link.get("text") == "large":
+        LARGE_TEXT.set(True)
+
+
 def saved_view() -> dict[str, str]:
     """The view to save for this student: the URL's, and the object even when it is their own upload."""
     view = st.query_params.to_dict()
@@ -54,10 +73,12 @@ def saved_view() -> dict[str, str]:
 def show_view(link: Mapping[str, str], catalog: dict[str, Family]) -> None:
     """Set the sidebar's choices and the object's position to the link's (a link, or a lesson's
     view); call it before the sidebar is drawn, or from a widget's callback."""
+    if link.get("present") == "1":  # a lesson's view leaves the mode as it is
+        PRESENT.set(True)
     if link.get("model") in catalog:
         MODEL.set(link["model"])
     elif link.get("model") in SESSION_ONLY:  # the model of another session: say what it was and how to have it
-        LINK_NOTICE.set(SESSION_ONLY[link["model"]])
+        LINK_NOTICE.set(SESSION_ONLY[link["model"]])  # marked where written (models.families), translated where shown
     family = catalog.get(MODEL.get()) or next(iter(catalog.values()))
     scene = family.scene
     if link.get("layer") in family.layers:
@@ -89,6 +110,12 @@ def follow_view(settings: Settings, family: Family, x: int, y: int) -> None:
     view |= {"background": settings.background, "canvas": settings.canvas, "size": settings.object_size}
     if code := CLASS_CODE.get():  # a refresh stays in the class
         view["class"] = code
+    if (language := LANGUAGE.get()) != ENGLISH:  # a refresh, or the link shared, keeps the page's language
+        view["lang"] = language
+    if PRESENT.get():  # and presentation mode, and large text
+        view["present"] = "1"
+    if LARGE_TEXT.get():
+        view["text"] = "large"
     st.query_params.from_dict({key: str(value) for key, value in view.items()})
 
 

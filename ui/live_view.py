@@ -13,17 +13,22 @@ plots it asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 import streamlit as st
 import torch
 
+from locales import _
 from models import Network, run_side_by_side
 from models.families import Column, Family
 from probes import top_k
+from scene.words import shown
 from ui import resources
+from ui.announce import ModelChange, announce, sentence
 from ui.drag_canvas import drag_canvas
 from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
 from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
+from ui.language import use_language
 from ui.lessons import FREE
 from ui.links import follow_view
 from ui.measurements import Measurements, measurements_panel, readout_html, take_measurements
@@ -38,6 +43,7 @@ from ui.state import (
     LESSON,
     PAGE_RUN,
     PATH,
+    PRESENT,
     TRACKED,
     X,
     Y,
@@ -45,6 +51,7 @@ from ui.state import (
     reset_path,
     take_browser_position,
 )
+from ui.uploads import object_choices
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ def live_view(settings: Settings, family: Family, models: Columns) -> LiveView:
     """Compose the scene at the current position and show what each model of the family makes of it. In a
     run of the whole page, return what the panels below need; at a rest reached in a run of this fragment
     alone, run the whole page instead. (A fragment's own runs reuse the arguments of the last page run.)"""
+    use_language()
     x, y, dragging = take_browser_position(settings.canvas)
     page_run = PAGE_RUN.get()
     PAGE_RUN.set(False)
@@ -80,18 +88,53 @@ def live_view(settings: Settings, family: Family, models: Columns) -> LiveView:
         for column in family.columns
     }
     canvas = canvas_panel(settings)
+    update = update_sentence(settings, family, loaded, outputs, history[-1])
 
-    canvas_column, *model_columns = st.columns([1.15] + [1] * len(family.columns), gap="medium")
+    widths = [1 if PRESENT.get() else 1.15] + [1] * len(family.columns)  # presenting, the canvas is as tall as fits
+    canvas_column, *model_columns = st.columns(widths, gap="medium")
     for column, place in zip(family.columns, model_columns, strict=True):
         with place:
             net = loaded.get(column.key)
-            source = f"{net.label}: {net.source}" if net else None  # where its weights came from
-            st.subheader(column.title, anchor=False, help=source)
+            source = f"{shown(net.label)}: {shown(net.source)}" if net else None  # where its weights came from
+            st.subheader(_(column.title), anchor=False, help=source)
             panels[column.key].draw()
     with canvas_column:
+        announce(update)
         canvas.draw()
     exports = {name: make for panel in panels.values() for name, make in panel.exports.items()}
     return LiveView((x, y), loaded, list(history), exports)
+
+
+def update_sentence(
+    settings: Settings,
+    family: Family,
+    loaded: dict[str, Network],
+    outputs: dict[str, dict[str, torch.Tensor]],
+    latest: Measurements,
+) -> str:
+    """What this update changed, in one sentence for a screen reader: the object's move from the reference,
+    each model's chosen layer (where measured) and its first class."""
+    path, tracked = PATH.get(), TRACKED.get()
+    changes = []
+    for column in family.columns:
+        if (net := loaded.get(column.key)) is None:
+            continue
+        report = latest.reports.get(column.key, {}).get(settings.layer)
+        ((top, top_p),) = top_k(outputs[column.key]["logits"][0], 1)
+        changes.append(
+            ModelChange(
+                title=_(column.title),
+                shift=report.measured_cells if report is not None else None,
+                tracked=net.categories[tracked[column.key]],
+                before=path[0][column.key],
+                now=path[-1][column.key],
+                top=net.categories[top],
+                top_p=top_p,
+            )
+        )
+    scene = family.scene
+    name = object_choices(scene.objects, uploads=scene.uploads).get(settings.object, settings.object)
+    return sentence(name, latest.moved, settings.layer, changes)
 
 
 def below_view(settings: Settings, family: Family, view: LiveView) -> None:
@@ -117,17 +160,27 @@ def model_panel(
     fmap = outputs[settings.layer][0]  # (C, H, W)
     channels, value_range = resources.shown_channels(net, settings)
     mosaic = feature_mosaic(fmap, channels, value_range)
-    image = f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="feature maps of layer {settings.layer}">'
-    caption = (
-        f"`{settings.layer}`, object at x = {position[0]}, y = {position[1]}: {len(channels)} of {fmap.shape[0]} "
-        f"maps of {fmap.shape[1]}×{fmap.shape[2]}, {value_range[0]:.3g} (dark) to {value_range[1]:.3g}."
+    alt = _("Feature maps of layer {layer}").format(layer=settings.layer)
+    image = f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="{escape(alt)}">'
+    caption = _(
+        "`{layer}`, object at x = {x}, y = {y}: {shown} of {channels} maps of {height}×{width}, {low} (dark) to {high}."
+    ).format(
+        layer=settings.layer,
+        x=position[0],
+        y=position[1],
+        shown=len(channels),
+        channels=fmap.shape[0],
+        height=fmap.shape[1],
+        width=fmap.shape[2],
+        low=f"{value_range[0]:.3g}",
+        high=f"{value_range[1]:.3g}",
     )
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     bars = top5_html(classes)
 
     def draw() -> None:
         st.html(image)
-        st.caption(caption)
+        st.container(key=f"maps_caption_{net.variant}").caption(caption)  # hidden in presentation mode
         st.html(bars + readout)
 
     rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
@@ -146,7 +199,7 @@ def unavailable_panel(column: Column, reason: str) -> Panel:
 
     def draw() -> None:
         st.warning(reason, icon=":material/cloud_off:")
-        if st.button("Try again", key=f"retry_{column.key}"):
+        if st.button(_("Try again"), key=f"retry_{column.key}"):
             resources.forget(column)
             st.rerun(scope="app")
 
@@ -157,7 +210,7 @@ def path_panel(loaded: dict[str, Network]) -> Panel:
     """The tracked class's probability along the path dragged so far, for each loaded model."""
     path = list(PATH.get())  # this event's path: later events add to the session's list
     traces = {
-        f"{loaded[variant].title}: {loaded[variant].categories[class_index]}": [point.get(variant) for point in path]
+        f"{_(loaded[variant].title)}: {loaded[variant].categories[class_index]}": [point.get(variant) for point in path]
         for variant, class_index in TRACKED.get().items()
         if variant in loaded
     }
@@ -166,15 +219,17 @@ def path_panel(loaded: dict[str, Network]) -> Panel:
     def draw() -> None:
         title, button = st.columns([5, 1], vertical_alignment="bottom")
         title.markdown(
-            "**Along the dragged path:** how sure each model stays of the class it saw first. "
-            "The path begins at the reference position of the measurements below."
+            _(
+                "**Along the dragged path:** how sure each model stays of the class it saw first. "
+                "The path begins at the reference position of the measurements below."
+            )
         )
         button.button(
-            "Pin reference here",
+            _("Pin reference here"),
             on_click=reset_path,
             key="reset_path",
             width="stretch",
-            help="Start a new path at the current position; measurements compare against it.",
+            help=_("Start a new path at the current position; measurements compare against it."),
         )
         st.html(plot)
         how_to_read("path")
@@ -187,7 +242,7 @@ def path_panel(loaded: dict[str, Network]) -> Panel:
                 [(step, p["x"], p["y"], *(values[step] for values in traces.values())) for step, p in enumerate(path)],
             ),
             "path.png": lambda: line_chart_png(
-                traces, range(len(path)), "step of the dragged path", "probability", "Along the dragged path"
+                traces, range(len(path)), _("step of the dragged path"), _("probability"), _("Along the dragged path")
             ),
         },
     )
@@ -214,10 +269,10 @@ def canvas_panel(settings: Settings) -> Panel:
     click_moves = LESSON.get() == FREE  # in a lesson, a stray click moves nothing
 
     def draw() -> None:
-        st.subheader("Scene", anchor=False)
-        left, right = st.columns(2)
-        left.number_input("x (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key=X.name)
-        right.number_input("y (object centre)", min_value=0, max_value=settings.canvas - 1, step=1, key=Y.name)
+        st.container(key="scene_heading").subheader(_("Scene"), anchor=False)
+        left, right = st.container(key="scene_position").columns(2)
+        left.number_input(_("x (object centre)"), min_value=0, max_value=settings.canvas - 1, step=1, key=X.name)
+        right.number_input(_("y (object centre)"), min_value=0, max_value=settings.canvas - 1, step=1, key=Y.name)
         drag_canvas(
             key=BROWSER.name,
             background_url=background,
@@ -228,11 +283,13 @@ def canvas_panel(settings: Settings) -> Panel:
             ack=ACK.get(),
             display_px=max(448, settings.canvas),
             click_moves=click_moves,
+            label=_("Scene: drag the object, or use the arrow keys (Shift for bigger steps)"),
+            fit=PRESENT.get(),
         )
         st.caption(
-            "Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps)."
+            _("Drag the object, or click the canvas and use the arrow keys (Shift: 10 px steps).")
             if click_moves
-            else "Drag the object, or click it and use the arrow keys (Shift: 10 px steps)."
+            else _("Drag the object, or click it and use the arrow keys (Shift: 10 px steps).")
         )
         how_to_read("view")
 

@@ -15,6 +15,7 @@ from html import escape
 import streamlit as st
 import torch
 
+from locales import N_, _
 from models import Network
 from models.families import Family
 from probes import Invariance, LayerReport, ReceptiveField, layer_report
@@ -28,6 +29,8 @@ from ui.state import CANVAS, LIVE, MEASURED, PATH
 
 MEASUREMENTS_KEPT = 500  # per session: the points of the shift plot
 BETWEEN_CELLS = "†"  # marks an equivariance error measured against a shift interpolated between whole cells
+AXES = (N_("horizontal"), N_("vertical"))  # the shift plots' axes, x then y: the exported figure's panel titles
+AXIS_TITLES = (N_("horizontal shift of {layer} (cells)"), N_("vertical shift of {layer} (cells)"))  # the live plots
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,20 @@ def cells(values: tuple[float, float] | None) -> str:
     return "—" if values is None else f"({tenths(values[0])}, {tenths(values[1])})"
 
 
+def in_cells(values: tuple[float, float] | None) -> str:
+    """cells(values) with its unit, e.g. (+20.0, −0.5) cells."""
+    # TRANSLATORS: {shift} is a shift in feature-map cells, e.g. (+2.0, −0.5), or a dash
+    return _("{shift} cells").format(shift=cells(values))
+
+
 def similarity_text(similarity: Invariance) -> str:
     """same vs baseline, and the normalised value only where the baseline leaves room for one."""
-    text = f"{similarity.same:.3f} vs {similarity.baseline:.3f}"
-    return f"{text} → {similarity.normalised:.2f}" if similarity.has_room else f"{text} (alike)"
+    same, baseline = f"{similarity.same:.3f}", f"{similarity.baseline:.3f}"
+    if similarity.has_room:
+        return _("{same} vs {baseline} → {normalised}").format(
+            same=same, baseline=baseline, normalised=f"{similarity.normalised:.2f}"
+        )
+    return _("{same} vs {baseline} (alike)").format(same=same, baseline=baseline)
 
 
 def clear_canvas(field: ReceptiveField, canvas: int, canvases: tuple[int, ...]) -> int | None:
@@ -180,11 +193,22 @@ def equivariance_text(report: LayerReport, latest: Measurements, variant: str, l
     field, canvas = latest.fields[variant][layer], latest.canvas
     if report.cells_compared == 0:
         larger = clear_canvas(field, canvas, latest.canvases)
-        hint = f"; on a {larger}-px canvas some are clear" if larger else ""
-        reason = f"every cell's field ({field.size} px) reaches the {canvas}-px canvas's border{hint}"
-        return f'<span title="{reason}">— all cells see the border</span>' if short else f"— {reason}"
+        if larger:
+            reason = _(
+                "every cell's field ({size} px) reaches the {canvas}-px canvas's border; "
+                "on a {larger}-px canvas some are clear"
+            ).format(size=field.size, canvas=canvas, larger=larger)
+        else:
+            reason = _("every cell's field ({size} px) reaches the {canvas}-px canvas's border").format(
+                size=field.size, canvas=canvas
+            )
+        if short:
+            title = escape(reason, quote=False).replace('"', "&quot;")
+            short_reason = _("all cells see the border")
+            return f'<span title="{title}">— {short_reason}</span>'
+        return f"— {reason}"
     if math.isnan(report.equivariance_error):
-        return "— the object's response is gone from the cells clear of the border"
+        return "— " + _("the object's response is gone from the cells clear of the border")
     return f"{report.equivariance_error:.3f}" + ("" if report.whole_cells else f" {BETWEEN_CELLS}")
 
 
@@ -194,17 +218,23 @@ def readout_html(latest: Measurements, variant: str) -> str:
     if report is None:
         return ""
     pooled = report.pooled
+    same, other = f"{pooled.same:.3f}", f"{pooled.baseline:.3f}"
     rows = (
-        (f"expected Δ/s (s = {report.stride})", f"{cells(report.expected_cells)} cells"),
-        ("maps moved", f"{cells(report.measured_cells)} cells"),
-        ("equivariance error", equivariance_text(report, latest, variant, latest.layer, short=True)),
+        # TRANSLATORS: Δ is the move in pixels, s the layer's stride
+        (_("expected Δ/s (s = {stride})").format(stride=report.stride), in_cells(report.expected_cells)),
+        (_("maps moved"), in_cells(report.measured_cells)),
+        (_("equivariance error"), equivariance_text(report, latest, variant, latest.layer, short=True)),
         (
-            "pooled similarity",
-            f"{pooled.same:.3f}, other {pooled.baseline:.3f}" + ("" if pooled.has_room else " (alike)"),
+            _("pooled similarity"),
+            # TRANSLATORS: the similarity of the moved object, then that of the other (different) object
+            _("{same}, other {other}").format(same=same, other=other)
+            if pooled.has_room
+            else _("{same}, other {other} (alike)").format(same=same, other=other),
         ),
     )
     body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
-    return f'<table class="readout" aria-label="measurements of {escape(latest.layer)}">{body}</table>'
+    label = escape(_("measurements of {layer}").format(layer=latest.layer))
+    return f'<table class="readout" aria-label="{label}">{body}</table>'
 
 
 def use_canvas(size: int) -> None:
@@ -225,14 +255,18 @@ def measurements_panel(history: list[Measurements], loaded: dict[str, Network]) 
 
     def draw() -> None:
         st.toggle(
-            "Measure during the drag too (slower updates)",
+            _("Measure during the drag too (slower updates)"),
             key=LIVE.name,
-            help="Off: the measurements are redone whenever the object rests (release, arrow key, typed position). "
-            "On: the chosen layer's numbers beside the maps and the shift plots follow every drag event as well.",
+            help=_(
+                "Off: the measurements are redone whenever the object rests (release, arrow key, typed position). "
+                "On: the chosen layer's numbers beside the maps and the shift plots follow every drag event as well."
+            ),
         )
         if larger:
             st.button(
-                f"Use the {larger}-px canvas: some cells of {latest.layer} are clear of its border there",
+                _("Use the {size}-px canvas: some cells of {layer} are clear of its border there").format(
+                    size=larger, layer=latest.layer
+                ),
                 key="clear_canvas",
                 on_click=use_canvas,
                 args=(larger,),
@@ -249,19 +283,20 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
     """The latest complete measurements as text and one table per model."""
     latest = next(m for m in reversed(history) if m.complete)
     (x0, y0), (x, y), (dx, dy) = latest.reference, latest.position, latest.moved
-    header = (
-        f"<p><b>Every layer, between the reference position</b> (x = {x0}, y = {y0}, where the path began) "
-        f"<b>and x = {x}, y = {y}</b> (moved by Δx = {dx}, Δy = {dy} px; redone whenever the object rests). "
+    text = _(
+        "<b>Every layer, between the reference position</b> (x = {x0}, y = {y0}, where the path began) "
+        "<b>and x = {x}, y = {y}</b> (moved by Δx = {dx}, Δy = {dy} px; redone whenever the object rests). "
         "Maps moved: the shift of the object's response (the maps minus those of the empty canvas), by "
         "cross-correlation. Equivariance error: only on cells whose receptive field stays clear of the canvas "
-        f"border at both positions; {BETWEEN_CELLS}: Δ is not a whole number of cells, so the maps are compared "
+        "border at both positions; {mark}: Δ is not a whole number of cells, so the maps are compared "
         "with the reference maps moved by Δ/s, interpolated between the whole-cell shifts either side. "
-        f"Baseline for similarity: the {escape(latest.other)} at the reference position; <i>alike</i>: this "
+        "Baseline for similarity: the {other} at the reference position; <i>alike</i>: this "
         "network finds the other object about as similar here (1 − baseline < 0.05), so the similarity says "
-        "nothing about the move.</p>"
-    )
+        "nothing about the move."
+    ).format(x0=x0, y0=y0, x=x, y=y, dx=dx, dy=dy, mark=BETWEEN_CELLS, other=escape(latest.other))
+    header = f"<p>{text}</p>"
     blocks = "".join(
-        f"<div><p><b>{escape(loaded[variant].title)}</b></p>{table_html(variant, reports, latest)}</div>"
+        f"<div><p><b>{escape(_(loaded[variant].title))}</b></p>{table_html(variant, reports, latest)}</div>"
         for variant, reports in latest.reports.items()
         if variant in loaded
     )
@@ -269,7 +304,7 @@ def measurements_html(history: list[Measurements], loaded: dict[str, Network]) -
 
 
 def series_label(net: Network) -> str:
-    return f"{net.title} ({net.label})"
+    return f"{_(net.title)} ({net.label})"
 
 
 def shift_points(history: list[Measurements], loaded: dict[str, Network], axis: int) -> dict[str, list]:
@@ -336,7 +371,6 @@ def measurement_exports(history: list[Measurements], loaded: dict[str, Network])
         for variant, reports in m.reports.items()
         if (report := reports.get(m.layer)) is not None and report.measured_cells is not None
     ]
-    context = f"reference x={latest.reference[0]} y={latest.reference[1]}, baseline object {latest.other}"
     return {
         "measurements.csv": lambda: csv_bytes(
             ["reference_x", "reference_y", "x", "y", *report_header],
@@ -358,8 +392,10 @@ def measurement_exports(history: list[Measurements], loaded: dict[str, Network])
             shift_rows,
         ),
         "feature_shift.png": lambda: shift_chart_png(
-            {name: shift_points(history, loaded, axis) for axis, name in enumerate(("horizontal", "vertical"))},
-            f"Shift of {latest.layer}: measured against expected ({context})",
+            {_(name): shift_points(history, loaded, axis) for axis, name in enumerate(AXES)},
+            _("Shift of {layer}: measured against expected (reference x={x} y={y}, baseline object {other})").format(
+                layer=latest.layer, x=latest.reference[0], y=latest.reference[1], other=latest.other
+            ),
         ),
     }
 
@@ -369,30 +405,32 @@ def shift_plots_html(history: list[Measurements], loaded: dict[str, Network]) ->
     layer = history[-1].layer
     labels = [series_label(net) for net in loaded.values()]
     plots = "".join(
-        shift_svg(shift_points(history, loaded, axis), f"{name} shift of {layer} (cells)")
-        for axis, name in enumerate(("horizontal", "vertical"))
+        shift_svg(shift_points(history, loaded, axis), _(title).format(layer=layer))
+        for axis, title in enumerate(AXIS_TITLES)
+    )
+    text = _(
+        "Each dot: one measured position since the reference, the maps' measured shift against Δ/s. "
+        "On the dashed line y = x the layer is perfectly equivariant."
     )
     return (
-        f'<div class="shift-plots-panel"><p>Each dot: one measured position since the reference, the maps\' '
-        "measured shift against Δ/s. On the dashed line y = x the layer is perfectly equivariant.</p>"
-        f'{legend_html(labels)}<div class="shift-plots">{plots}</div></div>'
+        f'<div class="shift-plots-panel"><p>{text}</p>{legend_html(labels)}<div class="shift-plots">{plots}</div></div>'
     )
 
 
 HEADERS = [
-    "layer",
-    "stride s",
-    "expected shift Δ/s (cells)",
-    "maps moved (cells)",
-    "equivariance error",
-    "similarity, whole maps: same vs other → normalised",
-    "similarity, pooled: same vs other → normalised",
+    N_("layer"),
+    N_("stride s"),
+    N_("expected shift Δ/s (cells)"),
+    N_("maps moved (cells)"),
+    N_("equivariance error"),
+    N_("similarity, whole maps: same vs other → normalised"),
+    N_("similarity, pooled: same vs other → normalised"),
 ]
 
 
 def table_html(variant: str, reports: dict[str, LayerReport], latest: Measurements) -> str:
     """One row per probe layer, shallow to deep."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
+    head = "".join(f"<th>{escape(_(h))}</th>" for h in HEADERS)
     body = "".join(
         "<tr>" + "".join(f"<td>{cell}</td>" for cell in row_cells(variant, layer, report, latest)) + "</tr>"
         for layer, report in reports.items()

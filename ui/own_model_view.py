@@ -7,9 +7,11 @@ import logging
 
 import streamlit as st
 
+from locales import N_, _
 from models.families import YOURS, uploaded_model
 from models.own_model import OwnModelError, read_own_weights
 from models.registry import REGISTRY
+from scene.words import Words, said, shown
 from ui.state import MODEL, OWN_ARCHITECTURE, OWN_ERROR, OWN_LABELS_UPLOAD, OWN_MODEL, OWN_WEIGHTS_UPLOAD
 
 logger = logging.getLogger(__name__)
@@ -21,38 +23,45 @@ UPLOAD_MB = 300
 
 def own_model_ui() -> None:
     """The uploaders for weights and labels, the architecture they are for, and why the last files were refused."""
-    with st.expander("Your own weights", icon=":material/upload_file:", expanded=OWN_ERROR.get() is not None):
+    with st.expander(_("Your own weights"), icon=":material/upload_file:", expanded=OWN_ERROR.get() is not None):
         st.selectbox(
-            "Architecture",
+            _("Architecture"),
             ["", *REGISTRY],
-            format_func=lambda name: REGISTRY[name].label if name else "Find it from the file",
+            format_func=lambda name: REGISTRY[name].label if name else _("Find it from the file"),
             key=OWN_ARCHITECTURE.name,
             on_change=take_own_model,
-            help="The torchvision architecture your weights are for. Found from the file's layers if you leave it.",
+            help=_("The torchvision architecture your weights are for. Found from the file's layers if you leave it."),
         )
         st.file_uploader(
-            "Weights (a state_dict, .pth or .pt)",
+            _("Weights (a state_dict, .pth or .pt)"),
             type=["pth", "pt"],
             key=OWN_WEIGHTS_UPLOAD.name,
             on_change=take_own_model,
             max_upload_size=UPLOAD_MB,
-            help="Saved with torch.save(model.state_dict(), 'weights.pth') from a torchvision model, fine-tuned to "
-            "any number of classes. Images are fed to it as to its ImageNet weights (same mean and std). At most "
-            f"{UPLOAD_MB} MB: VGG's weights are larger, and go in the weights folder.",
+            help=_(
+                "Saved with torch.save(model.state_dict(), 'weights.pth') from a torchvision model, fine-tuned to "
+                "any number of classes. Images are fed to it as to its ImageNet weights (same mean and std). At "
+                "most {limit} MB: VGG's weights are larger, and go in the weights folder."
+            ).format(limit=UPLOAD_MB),
         )
         st.file_uploader(
-            "Class names (optional, .txt: one per line)",
+            _("Class names (optional, .txt: one per line)"),
             type=["txt"],
             key=OWN_LABELS_UPLOAD.name,
             on_change=take_own_model,
-            help="In the order of the model's outputs. Without them the classes are called class 0, class 1, …",
+            # TRANSLATORS: {names} are the names the classes get, never translated: "class 0, class 1"
+            help=_("In the order of the model's outputs. Without them the classes are called {names}, …").format(
+                names="class 0, class 1"
+            ),
         )
         if error := OWN_ERROR.get():
-            st.error(error, icon=":material/error:")
+            st.error(shown(error), icon=":material/error:")
         st.caption(
-            "Your weights stay in your session only: a link to this view opens without them (they must be "
-            "uploaded again there). For the whole class, put them in the weights folder: "
-            "`yours/<architecture>/<name>.pth`, with the class names in `<name>.txt`."
+            _(
+                "Your weights stay in your session only: a link to this view opens without them (they must be "
+                "uploaded again there). For the whole class, put them in the weights folder: `{path}`, with the "
+                "class names in `{labels}`."
+            ).format(path="yours/<architecture>/<name>.pth", labels="<name>.txt")
         )
 
 
@@ -67,7 +76,9 @@ def take_own_model() -> None:
         own = read_own_weights(weights.getvalue(), labels.getvalue() if labels else None, OWN_ARCHITECTURE.get())
     except OwnModelError as error:
         logger.warning("Refused the weights %r (labels %r): %s", weights.name, labels and labels.name, error)
-        OWN_ERROR.set(f"“{weights.name}” was not used, and the model shown is unchanged. {error}")
+        # Words: a callback runs before the page's language is known; translated where shown
+        refused = N_("“{file}” was not used, and the model shown is unchanged. {why}")
+        OWN_ERROR.set(Words(refused, file=weights.name, why=said(error)))
         return
     OWN_MODEL.set(uploaded_model(own, weights.name, labels.name if labels else None))
     OWN_ERROR.set(None)

@@ -15,6 +15,7 @@ from html import escape
 import streamlit as st
 from matplotlib.figure import Figure
 
+from locales import _
 from models import Network, run_side_by_side
 from probes.position_readout import (
     LayerReadout,
@@ -48,11 +49,13 @@ def readout_button(view: Settings) -> ReadoutRequest | None:
     """The button that asks for the read-out (where the caller puts it, e.g. the sidebar); the request on the run
     it was clicked in, else None. `view` is the settings without the layer."""
     clicked = st.button(
-        "Where is it? (position read-out)",
+        _("Where is it? (position read-out)"),
         key="compute_position_readout",
         width="stretch",
-        help=f"Put the object at {PLACEMENTS} places and ask each layer's maps, averaged over all positions, where it "
-        "is: a straight-line read-out, learnt on two thirds of the places and tested on the rest.",
+        help=_(
+            "Put the object at {places} places and ask each layer's maps, averaged over all positions, where it "
+            "is: a straight-line read-out, learnt on two thirds of the places and tested on the rest."
+        ).format(places=PLACEMENTS),
     )
     return ReadoutRequest(view) if clicked else None
 
@@ -80,14 +83,17 @@ def readout_jobs(request: ReadoutRequest | None, loaded: dict[str, Network]) -> 
     if request is None or not loaded:
         return {}
     keys = tuple(net.cache_key for net in loaded.values())
-    titles = " and ".join(net.title for net in loaded.values())
+    *others, last = (_(net.title) for net in loaded.values())
+    if others:
+        label = _("Placing the object at {places} places for the {models} and {last} models…").format(
+            places=PLACEMENTS, models=", ".join(others), last=last
+        )
+    else:
+        label = _("Placing the object at {places} places for the {model} model…").format(places=PLACEMENTS, model=last)
     return {
         "all": Job(
             ("position readout", keys, request),
-            Work(
-                f"Placing the object at {PLACEMENTS} places for the {titles} models…",
-                lambda progress: compute_readouts(request.view, loaded, progress),
-            ),
+            Work(label, lambda progress: compute_readouts(request.view, loaded, progress)),
         )
     }
 
@@ -97,7 +103,7 @@ def readout_panel(request: ReadoutRequest | None, loaded: dict[str, Network]) ->
     readouts = results_of(readout_jobs(request, loaded)).get("all")
     if not readouts:
         return NOTHING
-    return position_panel(request.view, {loaded[v].title: r for v, r in readouts.items() if v in loaded})
+    return position_panel(request.view, {_(loaded[v].title): r for v, r in readouts.items() if v in loaded})
 
 
 def position_panel(view: Settings, readouts: Mapping[str, PositionReadout]) -> Panel:
@@ -107,15 +113,19 @@ def position_panel(view: Settings, readouts: Mapping[str, PositionReadout]) -> P
     tested = len(first.positions) - first.train
     baseline = first.layers[layers[0]].baseline_px
     deepest = layers[-1]
-    summary = "; ".join(
-        f"{title}: {readout.layers[deepest].error_px:.0f} px off at `{deepest}`" for title, readout in readouts.items()
+    # TRANSLATORS: separates the models' results in a list ("Pretrained: 3 px off at `layer4`; Scratch twin: …")
+    summary = _("; ").join(
+        _("{model}: {error} px off at `{layer}`").format(
+            model=title, error=f"{readout.layers[deepest].error_px:.0f}", layer=deepest
+        )
+        for title, readout in readouts.items()
     )
-    text = (
-        f"**Where is it?** Each layer's maps averaged over all positions, as a global-average-pool head sees them, "
-        f"and a straight-line read-out of the object's centre from them (ridge regression), learnt on {first.train} "
-        f"places of the object and tested on {tested} others. Guessing the middle every time is off by "
-        f"{baseline:.0f} px on average (R² = 0); R² = 1 is exact. {summary}."
-    )
+    text = _(
+        "**Where is it?** Each layer's maps averaged over all positions, as a global-average-pool head sees them, "
+        "and a straight-line read-out of the object's centre from them (ridge regression), learnt on {train} "
+        "places of the object and tested on {tested} others. Guessing the middle every time is off by "
+        "{baseline} px on average (R² = 0); R² = 1 is exact. {summary}."
+    ).format(train=first.train, tested=tested, baseline=f"{baseline:.0f}", summary=summary)
     table, chart = readout_table(readouts), error_svg(readouts)
 
     def draw() -> None:
@@ -135,7 +145,8 @@ def readout_table(readouts: Mapping[str, PositionReadout]) -> str:
     """One row per layer, one group of columns per model: held-out error (px) and R² of x and y."""
     titles = list(readouts)
     head = "".join(f'<th colspan="3">{escape(title)}</th>' for title in titles)
-    sub = "".join("<th>error (px)</th><th>R² x</th><th>R² y</th>" for _ in titles)
+    error, layer_title = escape(_("error (px)")), escape(_("layer"))
+    sub = "".join(f"<th>{error}</th><th>R² x</th><th>R² y</th>" for title in titles)
     rows = "".join(
         f"<tr><td><code>{escape(layer)}</code></td>"
         + "".join(
@@ -147,7 +158,7 @@ def readout_table(readouts: Mapping[str, PositionReadout]) -> str:
     )
     return (
         '<table class="measurements position-readout">'
-        f'<thead><tr><th rowspan="2">layer</th>{head}</tr><tr>{sub}</tr></thead>'
+        f'<thead><tr><th rowspan="2">{layer_title}</th>{head}</tr><tr>{sub}</tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
 
@@ -165,11 +176,14 @@ def error_svg(readouts: Mapping[str, PositionReadout], width: int = 520, height:
         return upper + (1 - error / top) * (height - upper - lower)
 
     text = 'font-family="sans-serif" font-size="11" fill="#808080"'
+    guess = escape(_("guessing the middle"))
+    # TRANSLATORS: the y axis of a chart: how many pixels the read-out is off
+    off = escape(_("px off"))
     parts = [
         f'<line x1="{left}" x2="{width - right}" y1="{y_of(baseline):.1f}" y2="{y_of(baseline):.1f}" '
         'stroke="#808080" stroke-dasharray="5 4"/>',
-        f'<text x="{width - right}" y="{y_of(baseline) - 4:.1f}" text-anchor="end" {text}>guessing the middle</text>',
-        f'<text x="4" y="11" {text}>px off</text>',
+        f'<text x="{width - right}" y="{y_of(baseline) - 4:.1f}" text-anchor="end" {text}>{guess}</text>',
+        f'<text x="4" y="11" {text}>{off}</text>',
     ]
     for level in (0, round(top / 2), round(top)):
         y = y_of(level)
@@ -186,7 +200,7 @@ def error_svg(readouts: Mapping[str, PositionReadout], width: int = 520, height:
             'stroke-width="2.5"/>'
         )
         parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>' for x, y in points]
-    alt = "line chart: the position read-out's error at each layer, against guessing the middle"
+    alt = _("line chart: the position read-out's error at each layer, against guessing the middle")
     return f'<div class="readout-plot">{svg_img(parts, width, height, alt)}</div>'
 
 
@@ -208,7 +222,6 @@ def readout_row(layer: str, r: LayerReadout) -> tuple:
 
 def readout_exports(view: Settings, readouts: Mapping[str, PositionReadout]) -> Exports:
     """The per-layer figures, every held-out prediction, and the figure, for the download."""
-    scene = f"{view.object}, {view.object_size} px, on {view.background}, {view.canvas}-px canvas"
     return {
         "position_readout.csv": lambda: csv_bytes(
             ["model", *READOUT_COLUMNS, "train", "test"],
@@ -227,7 +240,12 @@ def readout_exports(view: Settings, readouts: Mapping[str, PositionReadout]) -> 
                 for (x, y), (px, py) in zip(readout.tested.tolist(), r.predicted.tolist(), strict=True)
             ],
         ),
-        "position_readout.png": lambda: readout_png(readouts, f"Where is it? Position read-out ({scene})"),
+        "position_readout.png": lambda: readout_png(
+            readouts,
+            _("Where is it? Position read-out ({object}, {size} px, on {background}, {canvas}-px canvas)").format(
+                object=view.object, size=view.object_size, background=_(view.background), canvas=view.canvas
+            ),
+        ),
     }
 
 
@@ -243,12 +261,12 @@ def readout_png(readouts: Mapping[str, PositionReadout], title: str) -> bytes:
         errors.plot(layers, [r.error_px for r in values], "o-", color=colour, label=model)
         fits.plot(layers, [r.r2[0] for r in values], "o-", color=colour, label=f"{model}: x")
         fits.plot(layers, [r.r2[1] for r in values], "s--", color=colour, label=f"{model}: y")
-    errors.axhline(baseline, color="grey", linestyle="--", label="guessing the middle")
-    errors.set(ylabel="held-out error (px)", ylim=(0, None), title="How far off")
+    errors.axhline(baseline, color="grey", linestyle="--", label=_("guessing the middle"))
+    errors.set(ylabel=_("held-out error (px)"), ylim=(0, None), title=_("How far off"))
     lowest = min(0.0, *(min(r.r2) for readout in readouts.values() for r in readout.layers.values()))
-    fits.set(ylabel="R² (held-out placements)", ylim=(max(lowest, -1.0) - 0.05, 1.05), title="R² of x and y")
+    fits.set(ylabel=_("R² (held-out placements)"), ylim=(max(lowest, -1.0) - 0.05, 1.05), title=_("R² of x and y"))
     for axes in (errors, fits):
-        axes.set_xlabel("layer (shallow → deep)")
+        axes.set_xlabel(_("layer (shallow → deep)"))
         axes.tick_params(axis="x", labelrotation=30)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
+from locales import N_, _, ngettext
 from models import Network, run_side_by_side
 from models.families import Family, SceneChoices
 from probes.layer_profile import MEASURES, SIMILARITIES, Profile, SceneAt, layer_profile
@@ -30,9 +31,9 @@ SIZES = (64, 96, 128)  # the object sizes a profile averages over, where the sce
 BATCH = 16  # images per forward pass, as the score maps
 STEP = 4  # pixels between the distances: every second one a whole cell of a stride-8 layer, so aliasing shows
 MEASURE_TITLES = {
-    "pooled": "pooled similarity",
-    "whole_maps": "whole-map similarity",
-    "equivariance_error": "equivariance error",
+    "pooled": N_("pooled similarity"),
+    "whole_maps": N_("whole-map similarity"),
+    "equivariance_error": N_("equivariance error"),
 }
 
 
@@ -115,9 +116,13 @@ def profile_jobs(view: Settings, family: Family, loaded: dict[str, Network]) -> 
     def profiles(progress: Progress) -> dict[str, Profile]:
         return view_profiles(view, family, loaded, progress)
 
-    titles = " and ".join(net.title for net in loaded.values())
+    *others, last = (_(net.title) for net in loaded.values())
+    if others:
+        label = _("Profiling the {models} and {last} models…").format(models=", ".join(others), last=last)
+    else:
+        label = _("Profiling the {model} model…").format(model=last)
     keys = tuple(net.cache_key for net in loaded.values())
-    return {"all": Job(("profile", keys, request), Work(f"Profiling the {titles} models…", profiles))}
+    return {"all": Job(("profile", keys, request), Work(label, profiles))}
 
 
 def curves(results: dict[str, Profile], loaded: Mapping[str, Network]) -> dict[str, dict[str, dict[str, tuple]]]:
@@ -126,7 +131,7 @@ def curves(results: dict[str, Profile], loaded: Mapping[str, Network]) -> dict[s
     return {
         layer: {
             measure: {
-                loaded[variant].title: (
+                _(loaded[variant].title): (
                     profile.mean(layer, measure).tolist(),
                     *(bound.tolist() for bound in profile.spread(layer, measure)),
                     float(profile.baselines[layer][measure].mean()) if measure in profile.baselines[layer] else None,
@@ -162,20 +167,32 @@ def profile_panel(settings: Settings, family: Family, loaded: dict[str, Network]
                 {model: curve[3] for model, curve in models.items() if curve[3] is not None},
                 xs,
                 chart_top(measure, [v for c in models.values() for v in c[2]]),
-                f"{layer}: {MEASURE_TITLES[measure]}",
+                # TRANSLATORS: a chart's title: a layer's name, then what is measured
+                _("{layer}: {measure}").format(layer=layer, measure=_(MEASURE_TITLES[measure])),
             )
             for measure, models in measures.items()
         )
         rows.append(f'<div class="profile-row">{charts}</div>')
-    names = sorted({name for name, _ in objects})
-    sizes = sorted({size for _, size in objects})
-    text = (
-        f"**Layer profiles** from the centre of the {settings.canvas}-px {settings.background} canvas: each model's "
-        f"similarity to the unmoved object and its equivariance error against how far the object moved (right, left, "
-        f"down and up), averaged over {len(objects)} objects ({', '.join(names)}; {', '.join(map(str, sizes))} px); "
-        "the band holds the middle 80 % of them, the dashed line is the similarity of a different object."
+    names = sorted({name for name, size in objects})
+    sizes = sorted({size for name, size in objects})
+    text = ngettext(
+        "**Layer profiles** from the centre of the {canvas}-px {background} canvas: each model's "
+        "similarity to the unmoved object and its equivariance error against how far the object moved (right, left, "
+        "down and up), averaged over {n} object ({names}; {sizes} px); "
+        "the band holds the middle 80 % of them, the dashed line is the similarity of a different object.",
+        "**Layer profiles** from the centre of the {canvas}-px {background} canvas: each model's "
+        "similarity to the unmoved object and its equivariance error against how far the object moved (right, left, "
+        "down and up), averaged over {n} objects ({names}; {sizes} px); "
+        "the band holds the middle 80 % of them, the dashed line is the similarity of a different object.",
+        len(objects),
+    ).format(
+        canvas=settings.canvas,
+        background=_(settings.background),
+        n=len(objects),
+        names=", ".join(names),
+        sizes=", ".join(map(str, sizes)),
     )
-    labels = [loaded[variant].title for variant in results]
+    labels = [_(loaded[variant].title) for variant in results]
     body = f"{legend_html(labels)}{''.join(rows)}"
 
     def draw() -> None:
@@ -205,5 +222,5 @@ def profile_exports(results: dict[str, Profile], loaded: Mapping[str, Network], 
                 for i, x in enumerate(xs)
             ],
         ),
-        "layer_profiles.png": lambda: profiles_png(shown, xs, f"Layer profiles ({model})"),
+        "layer_profiles.png": lambda: profiles_png(shown, xs, _("Layer profiles ({model})").format(model=model)),
     }

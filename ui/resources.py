@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 from PIL import Image
 
+from locales import N_, _
 from models import ModelUnavailable, Network, load_network, trace_all, weights_dir
 from models.families import Column, Family, LabModel, OwnModel, catalog
 from models.lab_experiments import LAB_CONFIG
@@ -28,6 +29,7 @@ from probes import (
 )
 from scene import OBJECTS, compose, load_object, make_background, to_tensor
 from scene.shapes import default_style, draw_shape
+from scene.words import said, shown
 from ui.figures import png_data_url
 from ui.settings import Settings
 from ui.uploads import is_upload, upload_sprite
@@ -39,7 +41,15 @@ DEFAULT_MODEL_MEMORY_MB = 3000  # VGG-16 with its scratch twin takes 1,060 MB; M
 logger = logging.getLogger(__name__)
 
 
-@st.cache_resource(show_spinner="Preparing the models…")
+class Spinner(str):
+    """A cached function's spinner text: given once, when the function is decorated, and shown in the language of
+    the page whose run computes the value (Streamlit reads it with str() then, in that run)."""
+
+    def __str__(self) -> str:
+        return _(str.__str__(self))
+
+
+@st.cache_resource(show_spinner=Spinner(N_("Preparing the models…")))
 def trace_architectures() -> None:
     """Trace every architecture once per process, before any session runs a forward pass
     (tracing briefly patches torch for the whole process; see models.trace_all)."""
@@ -54,7 +64,7 @@ def families(lab: LabModel | None, own: OwnModel | None) -> dict[str, Family]:
 @dataclass(frozen=True)
 class Columns:
     """A family's models as loaded for this run, by column key in display order: the networks, and the
-    plain-words reason for each that could not be loaded."""
+    plain-words reason for each that could not be loaded (in the page's language)."""
 
     loaded: dict[str, Network]
     unavailable: dict[str, str]
@@ -68,7 +78,7 @@ def load_columns(family: Family) -> Columns:
     for column in family.columns:
         net, reason = _shared(column.cache_key, column) if column.shared else _attempt(column)
         if net is None:
-            unavailable[column.key] = reason
+            unavailable[column.key] = shown(reason)  # the reason was kept untranslated, maybe for every session
         else:
             loaded[column.key] = net
             if column.shared:
@@ -136,14 +146,14 @@ def forget(column: Column) -> None:
 
 
 def _attempt(column: Column) -> tuple[Network | None, str]:
-    """(the column's network, "") or (None, why it cannot be had)."""
+    """(the column's network, "") or (None, why it cannot be had: Words, translated where shown)."""
     try:
         return replace(column.load(), cache_key=column.cache_key), ""
     except ModelUnavailable as exc:
-        return None, str(exc)
+        return None, said(exc)
 
 
-@st.cache_resource(show_spinner="Loading the model…")
+@st.cache_resource(show_spinner=Spinner(N_("Loading the model…")))
 def _shared(cache_key: str, _column: Column) -> tuple[Network | None, str]:
     """_attempt, once per cache key for the whole process (until the ledger releases it). Networks are only ever
     called, never changed, so sessions can share them."""

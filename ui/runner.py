@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from locales import _
+
 T = TypeVar("T")
 Progress = Callable[..., None]  # progress(fraction done, label=None): the label replaces the work's own
 
@@ -32,8 +34,9 @@ def run_all(works: Sequence[Work[T]], where: DeltaGenerator, on_stop: Callable[[
     when they are done (nothing is left to stop then); their results, in order."""
     with where.container():
         bar = st.progress(0.0, works[0].label)
-        st.caption("Stop, or a click anywhere else, stops it; what is done so far is kept.")
-        st.button("Stop", key="stop", icon=":material/stop:", on_click=on_stop)
+        st.caption(_("Stop, or a click anywhere else, stops it; what is done so far is kept."))
+        # TRANSLATORS: a button that stops the long work under the progress bar
+        st.button(_("Stop"), key="stop", icon=":material/stop:", on_click=on_stop)
     results = []
     for work in works:
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from locales import N_, _
 from models.saved_lab import lab_model_bytes, lab_model_from_bytes
 from store import KEEP_DAYS, Students, StudentUnknown, WorkRefused, is_token, new_token
 from ui.classroom_view import students
@@ -25,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "shiftlab_student"
 VIEW, LAB_MODEL_PIECE = "view", "lab_model"  # the names of saved pieces; uploads keep their object names
-STORE_TROUBLE = "Your work cannot be saved just now (the store does not answer); it stays on screen meanwhile."
+# Notices kept as their English words, translated where shown (save_notice_ui): they may be set before the
+# session's language is known (open_student runs first), and follow it when it changes.
+STORE_TROUBLE = N_("Your work cannot be saved just now (the store does not answer); it stays on screen meanwhile.")
+UNREADABLE = N_("Part of your saved work could not be read, so it is not shown; the rest is back.")
 
 # Writes the cookie once per page load (and again if the token changes), so that it lasts KEEP_DAYS from the last
 # visit, as the work saved under it does. Lax: sent when a student follows a link here.
@@ -78,7 +82,7 @@ def _open(pupils: Students) -> None:
             restore(name, data)
         except ValueError as error:  # a piece saved by another version, say: the rest still comes back
             logger.warning("A saved piece %r of a student's work could not be read: %s", name, error, exc_info=True)
-            SAVE_NOTICE.set("Part of your saved work could not be read, so it is not shown; the rest is back.")
+            SAVE_NOTICE.set(UNREADABLE)
 
 
 def restore(name: str, data: bytes) -> None:
@@ -94,7 +98,7 @@ def restore(name: str, data: bytes) -> None:
         LAB_MODEL.set(lab)
         made_from = _lab_state(lab)
     elif is_upload(name):
-        file_name, _, png = data.partition(b"\0")
+        file_name, _zero, png = data.partition(b"\0")
         UPLOADS.get()[name] = (file_name.decode(), png)
         made_from = name
     else:
@@ -156,7 +160,8 @@ def _guarded(work: Callable[[Students], None]) -> None:
 
 
 def save_notice_ui() -> None:
-    """Why something was not saved or restored, under the class part of the sidebar."""
+    """Why something was not saved or restored, under the class part of the sidebar. A notice of this module is
+    translated here; a refusal of the store's was translated where raised (and `_` leaves it as it is)."""
     if notice := SAVE_NOTICE.get():
         with st.sidebar:
-            st.caption(f":material/cloud_off: {notice}")
+            st.caption(f":material/cloud_off: {_(notice)}")

@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 from streamlit.delta_generator import DeltaGenerator
 
+from locales import _, ngettext
 from models import Network
 from models.families import Family
 from probes import ScoreMap, flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
@@ -118,7 +119,7 @@ def tracked_name(net: Network, index: int) -> str:
 
 def top1_names(results: Mapping[str, tuple[torch.Tensor, torch.Tensor]], loaded: Mapping[str, Network]) -> dict:
     """Each model's top-1 class names at every point, by model title, from its (probability, top-1) results."""
-    return {loaded[v].title: [loaded[v].categories[i] for i in top1.tolist()] for v, (_, top1) in results.items()}
+    return {loaded[v].title: [loaded[v].categories[i] for i in top1.tolist()] for v, (_p, top1) in results.items()}
 
 
 def sweep_series(
@@ -126,19 +127,21 @@ def sweep_series(
 ) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
     """(traces, top1s) of a sweep: each model's tracked-class probability at every x, by `tracked_name`, and its
     top-1 class names, by title."""
-    traces = {tracked_name(loaded[v], tracked[v]): probability.tolist() for v, (probability, _) in results.items()}
+    traces = {tracked_name(loaded[v], tracked[v]): probability.tolist() for v, (probability, _t) in results.items()}
     return traces, top1_names(results, loaded)
 
 
 def cost_words(cost: float) -> str:
     """What the models' cost means for a student, in plain words."""
-    slower = cost >= COST_TOLERANCE  # beyond it, the finest grids are not offered
-    how = f"{cost:.1f} times as long as" if slower else "about as long as" if cost >= 0.7 else "less time than"
-    words = f"A forward pass of this model takes {how} MobileNetV2's on this server (measured here)."
-    if slower:
-        words += " A drag update and every result below take longer in proportion; only grids that finish in "
-        words += "reasonable time are offered."
-    return words
+    if cost >= COST_TOLERANCE:  # beyond it, the finest grids are not offered
+        return _(
+            "A forward pass of this model takes {times} times as long as MobileNetV2's on this server (measured "
+            "here). A drag update and every result below take longer in proportion; only grids that finish in "
+            "reasonable time are offered."
+        ).format(times=f"{cost:.1f}")
+    if cost >= 0.7:
+        return _("A forward pass of this model takes about as long as MobileNetV2's on this server (measured here).")
+    return _("A forward pass of this model takes less time than MobileNetV2's on this server (measured here).")
 
 
 def default_step(steps: tuple[int, ...], canvas: int) -> int:
@@ -151,7 +154,8 @@ def score_map_controls(settings: Settings, cost: float | None) -> DeltaGenerator
     times MobileNetV2's time the models' forward pass takes (resources.drag_cost). Returns the place under them
     where a computation shows its progress."""
     with st.sidebar:
-        st.header("Score maps")
+        # TRANSLATORS: the heading of the sidebar's section that computes score maps, sweeps and profiles
+        st.header(_("Score maps"))
         if cost is not None:
             st.caption(cost_words(cost))
         steps = steps_for(settings.canvas, cost or 1.0)
@@ -159,36 +163,42 @@ def score_map_controls(settings: Settings, cost: float | None) -> DeltaGenerator
             SCORE_MAP_CANVAS.set(settings.canvas)
             SCORE_MAP_STEP.set(default_step(steps, settings.canvas))
         step = st.selectbox(
-            "Grid step (pixels)",
+            _("Grid step (pixels)"),
             steps,
             key=SCORE_MAP_STEP.name,
-            help="Smaller steps show finer detail (aliasing!) but take longer: 4 px on the 224 px canvas means "
-            f"56 × 56 positions. Steps that would take longer than {MAX_GRID_POINTS} positions with MobileNetV2 "
-            "are not offered.",
+            help=_(
+                "Smaller steps show finer detail (aliasing!) but take longer: 4 px on the 224 px canvas means "
+                "56 × 56 positions. Steps that would take longer than {points} positions with MobileNetV2 "
+                "are not offered."
+            ).format(points=MAX_GRID_POINTS),
         )
-        if st.button("Compute score maps", key="compute_score_maps", width="stretch"):
+        if st.button(_("Compute score maps"), key="compute_score_maps", width="stretch"):
             SCORE_MAP_REQUEST.set(ScoreMapRequest(settings.without_layer, step))
         if st.button(
-            "Sweep 1 px along x",
+            _("Sweep 1 px along x"),
             key="compute_sweep",
             width="stretch",
-            help="The object at every x, one pixel apart, at its current height: how jagged is the score?",
+            help=_("The object at every x, one pixel apart, at its current height: how jagged is the score?"),
         ):
             SWEEP_REQUEST.set(SweepRequest(settings.without_layer, Y.get()))
         if st.button(
-            f"Shift consistency ({CONSISTENCY_PAIRS} pairs)",
+            _("Shift consistency ({pairs} pairs)").format(pairs=CONSISTENCY_PAIRS),
             key="compute_consistency",
             width="stretch",
-            help="Zhang (2019): place the object at two random positions up to 31 px apart around where it is "
-            "now; how often do both get the same top-1 class?",
+            help=_(
+                "Zhang (2019): place the object at two random positions up to 31 px apart around where it is "
+                "now; how often do both get the same top-1 class?"
+            ),
         ):
             CONSISTENCY_REQUEST.set(ConsistencyRequest(settings.without_layer, X.get(), Y.get()))
         if st.button(
-            "Layer profiles over distance",
+            _("Layer profiles over distance"),
             key="compute_profiles",
             width="stretch",
-            help="Biscione & Bowers (2021): every layer's similarity and equivariance error against how far the "
-            "object moved, averaged over many objects and sizes, for both models.",
+            help=_(
+                "Biscione & Bowers (2021): every layer's similarity and equivariance error against how far the "
+                "object moved, averaged over many objects and sizes, for both models."
+            ),
         ):
             PROFILE_REQUEST.set(ProfileRequest(settings.without_layer))
         if (readout := readout_button(settings.without_layer)) is not None:
@@ -205,7 +215,7 @@ def score_map_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[
         variant: Job(
             ("score map", net.cache_key, request, index),
             Work(
-                f"Computing the {net.title} map…",
+                _("Computing the {model} map…").format(model=net.title),
                 lambda progress, net=net, index=index: score_map(
                     *logits_and_scene(view, net), positions, index, progress=progress
                 ),
@@ -226,20 +236,34 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
         net = loaded[variant]
         maps[tracked_name(net, tracked[variant])] = scores
         images.append(png_data_url(score_map_image(scores, settings.canvas, position)))
+        count = scores.top1_kept.numel()
         captions.append(
-            f"{net.title}: “{net.categories[tracked[variant]]}” stays first at "
-            f"{float(scores.top1_kept.float().mean()):.0%} of {scores.top1_kept.numel()} positions; probability "
-            f"{float(scores.probability.min()):.2f} to {float(scores.probability.max()):.2f}."
+            ngettext(
+                "{model}: “{label}” stays first at {share} of {count} position; probability {low} to {high}.",
+                "{model}: “{label}” stays first at {share} of {count} positions; probability {low} to {high}.",
+                count,
+            ).format(
+                model=net.title,
+                label=net.categories[tracked[variant]],
+                share=f"{float(scores.top1_kept.float().mean()):.0%}",
+                count=count,
+                low=f"{float(scores.probability.min()):.2f}",
+                high=f"{float(scores.probability.max()):.2f}",
+            )
         )
+    # TRANSLATORS: the alternative text of a score map's picture, read by screen readers
+    alt = _("score map")
 
     def draw() -> None:
         st.markdown(
-            f"**Score maps** (every {step} px): the probability of each model's first class with the object "
-            "centred at each point of a grid (bright = sure). Dots mark where that class is no longer ranked "
-            "first; the ring is the object now."
+            _(
+                "**Score maps** (every {step} px): the probability of each model's first class with the object "
+                "centred at each point of a grid (bright = sure). Dots mark where that class is no longer ranked "
+                "first; the ring is the object now."
+            ).format(step=step)
         )
         for image, caption, column in zip(images, captions, st.columns(len(images)), strict=True):
-            column.html(f'<img class="score-map" src="{image}" alt="score map">')
+            column.html(f'<img class="score-map" src="{image}" alt="{alt}">')
             column.caption(caption)
         how_to_read("score_maps")
 
@@ -271,7 +295,7 @@ def sweep_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Job[tupl
         variant: Job(
             ("sweep", net.cache_key, request, index),
             Work(
-                f"Sweeping with the {net.title} model…",
+                _("Sweeping with the {model} model…").format(model=net.title),
                 lambda progress, net=net, index=index: scores_at(
                     *logits_and_scene(view, net), points, index, progress=progress
                 ),
@@ -289,14 +313,16 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     y = SWEEP_REQUEST.get().y
     tracked = TRACKED.get()
     traces, top1s = sweep_series(results, loaded, tracked)
-    flips = [f"{loaded[variant].title} {flip_rate(top1):.1%}" for variant, (_, top1) in results.items()]
+    flips = [f"{loaded[variant].title} {flip_rate(top1):.1%}" for variant, (_p, top1) in results.items()]
     plot = path_svg(traces, end_label=f"x = {settings.canvas - 1}")
 
     def draw() -> None:
         st.markdown(
-            f"**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
-            f"{settings.canvas - 1}. How often one pixel of movement changes the top-1 class (flip rate, over "
-            f"{settings.canvas - 1} moves): {', '.join(flips)}."
+            _(
+                "**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
+                "{last}. How often one pixel of movement changes the top-1 class (flip rate, over {moves} moves): "
+                "{flips}."
+            ).format(y=y, last=settings.canvas - 1, moves=settings.canvas - 1, flips=", ".join(flips))
         )
         st.html(plot)
         how_to_read("sweep")
@@ -308,14 +334,16 @@ def sweep_exports(traces: dict[str, list[float]], top1s: dict[str, list[str]], y
     """The sweep at height y: each model's first-class probability (`traces`, by "model: class") and top-1 class
     (`top1s`, by model) at every x, as CSV and PNG."""
     xs = range(len(next(iter(traces.values()))))
+    # Translated now, in the page's run: the figure is drawn later, when the download is clicked.
+    # TRANSLATORS: the axis labels of the exported sweep chart
+    x_label, y_label = _("object centre x (px)"), _("probability")
+    title = _("One-pixel sweep at y = {y}").format(y=y)
     return {
         "sweep.csv": lambda: csv_bytes(
             ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
             [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x in xs],
         ),
-        "sweep.png": lambda: line_chart_png(
-            traces, xs, "object centre x (px)", "probability", f"One-pixel sweep at y = {y}"
-        ),
+        "sweep.png": lambda: line_chart_png(traces, xs, x_label, y_label, title),
     }
 
 
@@ -329,7 +357,7 @@ def consistency_jobs(view: Settings, loaded: dict[str, Network]) -> dict[str, Jo
         variant: Job(
             ("consistency", net.cache_key, request),
             Work(
-                f"Shifting with the {net.title} model…",
+                _("Shifting with the {model} model…").format(model=net.title),
                 lambda progress, net=net: scores_at(*logits_and_scene(view, net), points, 0, progress=progress),
             ),
         )
@@ -345,13 +373,13 @@ def consistency_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     centre = request.x, request.y
     pairs = random_shift_pairs(centre, CONSISTENCY_PAIRS)
     top1s = top1_names(results, loaded)
-    agreement = [f"{loaded[v].title} {shift_consistency(t[0::2], t[1::2]):.0%}" for v, (_, t) in results.items()]
-    summary = (
-        f"**Shift consistency** around x = {centre[0]}, y = {centre[1]}: in how many of {len(pairs)} random pairs "
-        f"of positions (offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {', '.join(agreement)}. "
-        "Zhang measured 85% for an ImageNet ResNet-18 on natural photos; a scratch twin scores high because "
-        "it gives every input the same class."
-    )
+    agreement = [f"{loaded[v].title} {shift_consistency(t[0::2], t[1::2]):.0%}" for v, (_p, t) in results.items()]
+    summary = _(
+        "**Shift consistency** around x = {x}, y = {y}: in how many of {pairs} random pairs of positions "
+        "(offsets up to 31 px, as in Zhang 2019) the top-1 class is the same: {agreement}. Zhang measured 85% for "
+        "an ImageNet ResNet-18 on natural photos; a scratch twin scores high because it gives every input the "
+        "same class."
+    ).format(x=centre[0], y=centre[1], pairs=len(pairs), agreement=", ".join(agreement))
     return Panel(lambda: st.markdown(summary), consistency_exports(pairs, top1s))
 
 
@@ -394,7 +422,7 @@ def results_panel(settings: Settings, family: Family, loaded: dict[str, Network]
     if not panels:
         return NOTHING
     newest = next(reversed(RESULTS.get()))[0]  # the kind of the last result computed (a job key starts with it)
-    goes_to = next((kind for kind, _ in panels if kind == newest), panels[0][0])
+    goes_to = next((kind for kind, _panel in panels if kind == newest), panels[0][0])
 
     def draw() -> None:
         for kind, panel in panels:
@@ -402,4 +430,4 @@ def results_panel(settings: Settings, family: Family, loaded: dict[str, Network]
                 scroll_here(key="results_scroll", token=RESULTS_COMPUTED.get())
             panel.draw()
 
-    return Panel(draw, {name: make for _, panel in panels for name, make in panel.exports.items()})
+    return Panel(draw, {name: make for _kind, panel in panels for name, make in panel.exports.items()})

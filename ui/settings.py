@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import streamlit as st
 
+from locales import _
 from models.families import Family
 from models.registry import GROUPS
 from ui.own_model_view import own_model_ui
@@ -42,37 +43,41 @@ def settings_ui(catalog: dict[str, Family]) -> tuple[Settings, Family]:
     if MODEL.get() not in catalog:
         MODEL.set(next(iter(catalog)))
     with st.sidebar:
-        st.header("Model")
+        st.header(_("Model"))
         model = architecture_ui(catalog)
         own_model_ui()
         family = catalog[model]
         if get_layer(model) not in family.layers:
             set_layer(model, family.default_layer)
         layer = st.selectbox(
-            "Layer for the feature maps",
+            _("Layer for the feature maps"),
             family.layers,
             key=layer_key(model),
-            help="Early layers are near the pixels; later ones see more of the image, more coarsely.",
+            help=_("Early layers are near the pixels; later ones see more of the image, more coarsely."),
         )
-        st.header("Scene")
+        st.header(_("Scene"))
         choices = family.scene
         chosen_object: Key[str] = KEYS[choices.object_key]
         objects = object_choices(choices.objects, uploads=choices.uploads)
         if chosen_object.get() not in objects:
             chosen_object.set(choices.objects[0])
-        obj = st.selectbox(choices.object_label, list(objects), format_func=objects.get, key=chosen_object.name)
+        obj = st.selectbox(_(choices.object_label), list(objects), format_func=objects.get, key=chosen_object.name)
         if choices.uploads:
             upload_ui()
-        background = choice("Background", choices.backgrounds, BACKGROUND)
+        background = choice(_("Background"), choices.backgrounds, BACKGROUND, names=_)
         canvas = choice(
-            "Canvas size (pixels)",
+            _("Canvas size (pixels)"),
             choices.canvases,
             CANVAS,
-            help="224 is what the ImageNet models were trained on; larger canvases leave more room to move.",
+            help=_("224 is what the ImageNet models were trained on; larger canvases leave more room to move."),
         )
-        object_size = choice("Object size (pixels)", choices.object_sizes, OBJECT_SIZE, slider=True)
+        object_size = choice(_("Object size (pixels)"), choices.object_sizes, OBJECT_SIZE, slider=True)
         if len(choices.backgrounds) == len(choices.canvases) == 1:
-            st.caption(f"On {background}, {canvas} × {canvas} px: the scene these models were trained on.")
+            st.caption(
+                _("On {background}, {canvas} × {canvas} px: the scene these models were trained on.").format(
+                    background=_(background), canvas=canvas
+                )
+            )
     return Settings(model, layer, obj, object_size, background, canvas), family
 
 
@@ -87,23 +92,27 @@ def architecture_ui(catalog: dict[str, Family]) -> str:
     if MODEL_KIND.get() and MODEL.get() not in kinds.get(MODEL_KIND.get(), ()):  # also a kind no longer offered
         MODEL_KIND.set(catalog[MODEL.get()].group)
     st.selectbox(
-        "Kind of model",
+        _("Kind of model"),
         ["", *kinds],
-        format_func=lambda kind: f"{kind} ({len(kinds[kind])})" if kind else f"All kinds ({len(catalog)})",
+        format_func=lambda kind: (
+            f"{_(kind)} ({len(kinds[kind])})" if kind else _("All kinds ({count})").format(count=len(catalog))
+        ),
         key=MODEL_KIND.name,
         on_change=_first_of_kind,
         args=(kinds,),
-        help=" ".join(f"*{kind}*: {what}." for kind, what in GROUPS.items() if kind in kinds),
+        help=" ".join(f"*{_(kind)}*: {_(what)}." for kind, what in GROUPS.items() if kind in kinds),
     )
     return st.selectbox(
-        "Architecture",
+        _("Architecture"),
         kinds.get(MODEL_KIND.get(), list(catalog)),
-        format_func=lambda name: catalog[name].label,
+        format_func=lambda name: _(catalog[name].label),
         key=MODEL.name,
-        help="ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
-        "architecture with random weights). *Ready offline*: its pretrained weights are on this machine; the "
-        "others are downloaded once, where there is internet. The small CNNs are shown as the CNN lab trained "
-        "them; a model you train in the CNN lab appears here too, and so do weights of your own (below).",
+        help=_(
+            "ImageNet models are shown twice: with pretrained weights, and as their scratch twin (the same "
+            "architecture with random weights). *Ready offline*: its pretrained weights are on this machine; the "
+            "others are downloaded once, where there is internet. The small CNNs are shown as the CNN lab trained "
+            "them; a model you train in the CNN lab appears here too, and so do weights of your own (below)."
+        ),
     )
 
 
@@ -113,12 +122,20 @@ def _first_of_kind(kinds: dict[str, list[str]]) -> None:
         MODEL.set(kinds[MODEL_KIND.get()][0])
 
 
-def choice(label: str, options: Sequence[T], key: Key[T], slider: bool = False, help: str | None = None) -> T:
-    """The user's pick among `options`, kept under `key`; with one option there is nothing to pick and no
-    widget, and the key keeps what was picked for families that offer more."""
+def choice(
+    label: str,
+    options: Sequence[T],
+    key: Key[T],
+    slider: bool = False,
+    help: str | None = None,
+    names: Callable[[T], str] = str,
+) -> T:
+    """The user's pick among `options`, kept under `key` and shown by `names` (the options themselves stay the
+    values, whatever the language); with one option there is nothing to pick and no widget, and the key keeps
+    what was picked for families that offer more."""
     if len(options) == 1:
         return options[0]
     if key.get() not in options:
         key.set(options[0])
     widget = st.select_slider if slider else st.selectbox
-    return widget(label, options, key=key.name, help=help)
+    return widget(label, options, key=key.name, help=help, format_func=names)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import streamlit as st
 import torch
 
+from locales import ENGLISH
 from models.lab_experiments import LAB_DEFAULTS, POOLING_SEEDS
 from probes import class_probability
 from scene import BACKGROUNDS, CANVAS_SIZES, OBJECTS, clamp_position
@@ -107,6 +108,9 @@ LIVE: Key[bool] = Key("live_measurements", bool)  # toggle: measure the chosen l
 
 # The sidebar's choices (widgets).
 LARGE_TEXT: Key[bool] = Key("large_text", bool)
+LANG: Key[str] = Key("lang", lambda: ENGLISH)  # the page's language (a code of locales.LANGUAGES)
+PRESENT: Key[bool] = Key("present", bool)  # presentation mode (ui.presentation)
+PAGE_LINK_READ: Key[bool] = Key("page_link_read", bool)  # the link's language and text size were adopted
 LESSON: Key[str] = Key("lesson", lambda: "free")
 NOTICE: Key[bool] = Key("lesson_notice", bool)  # the lesson's *What to notice* is open
 LINK_OPENED: Key[bool] = Key("link_opened", bool)  # the session's link was read
@@ -184,6 +188,16 @@ def init_state() -> None:
     for key in KEYS.values():
         if not key.widget_only and key.name not in st.session_state:
             st.session_state[key.name] = key.default()
+
+
+def keep_choices() -> None:
+    """Re-state every choice (a callback of the language chooser). Streamlit knows a selectbox's or radio's choice
+    by the name it shows; in a new language the names change, and the browser's old name would match no option.
+    A value set here wins over the browser's, so each choice keeps its value whatever it is called."""
+    for name in list(st.session_state):
+        key = KEYS.get(name)
+        if (key is not None and not key.widget_only) or name.startswith((layer_key(""), vote_key(""))):
+            st.session_state[name] = st.session_state[name]
 
 
 def start_on_canvas(canvas: int) -> None:

@@ -13,7 +13,10 @@ import logging
 import streamlit as st
 from PIL import Image
 
+from locales import N_, _
+from scene import OBJECTS
 from scene.upload import MAX_UPLOAD_BYTES, UnreadableImage, read_object
+from scene.words import Words, said, shown
 from ui.state import OBJECT, OBJECT_UPLOAD, OBJECT_UPLOAD_ERROR, UPLOADS
 
 logger = logging.getLogger(__name__)
@@ -33,26 +36,32 @@ def is_upload(name: str) -> bool:
 
 
 def object_choices(objects: tuple[str, ...], uploads: bool) -> dict[str, str]:
-    """Every object that can be chosen, name -> how it is listed: `objects` by name, then, if `uploads`,
+    """Every object that can be chosen, name -> how it is listed (in the page's language): `objects` by name (the
+    library's photos translated; a shape is a class of the small CNNs, named as they name it), then, if `uploads`,
     this session's uploads by their file's name."""
-    return {name: name for name in objects} | (
-        {name: f"{file} (yours)" for name, (file, _) in uploaded_objects().items()} if uploads else {}
+    photos = objects == OBJECTS
+    return {name: _(name) if photos else name for name in objects} | (
+        {name: _("{file} (yours)").format(file=file) for name, (file, _png) in uploaded_objects().items()}
+        if uploads
+        else {}
     )
 
 
 def upload_ui() -> None:
     """The uploader under the object choice, and why the last file was refused, if it was."""
     st.file_uploader(
-        "…or drag in your own (PNG, JPEG, WebP, GIF)",
+        _("…or drag in your own (PNG, JPEG, WebP, GIF)"),
         type=UPLOAD_TYPES,
         key=OBJECT_UPLOAD.name,
         on_change=take_upload,
         max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-        help="A photo or drawing of one object. Transparent parts stay transparent; it is made square by "
-        "padding. It stays in your session only.",
+        help=_(
+            "A photo or drawing of one object. Transparent parts stay transparent; it is made square by "
+            "padding. It stays in your session only."
+        ),
     )
     if error := OBJECT_UPLOAD_ERROR.get():
-        st.error(error, icon=":material/error:")
+        st.error(shown(error), icon=":material/error:")
 
 
 def take_upload() -> None:
@@ -65,7 +74,9 @@ def take_upload() -> None:
         name = add_upload(upload.name, upload.getvalue())
     except UnreadableImage as error:  # the student reads what was wrong; the log also gets Pillow's own words
         logger.warning("Refused the upload %r (%d bytes): %s", upload.name, upload.size, error, exc_info=True)
-        OBJECT_UPLOAD_ERROR.set(f"“{upload.name}” was not used, and your object is unchanged. {error}")
+        # Words: a callback runs before the page's language is known; translated where shown
+        refused = N_("“{file}” was not used, and your object is unchanged. {why}")
+        OBJECT_UPLOAD_ERROR.set(Words(refused, file=upload.name, why=said(error)))
         return
     OBJECT.set(name)
     OBJECT_UPLOAD_ERROR.set(None)

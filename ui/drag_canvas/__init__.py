@@ -42,6 +42,8 @@ def drag_canvas(
     display_px: int = 448,
     big_step: int = 10,
     click_moves: bool = True,
+    label: str,
+    fit: bool = False,
 ) -> Position | None:
     """Mount the canvas and return the last position the browser sent (None before any).
 
@@ -49,7 +51,8 @@ def drag_canvas(
     before sending the next one. Mount this after the plots it drives, so that the ack reaches
     the browser only once they are on the page. click_moves: a click beside the object moves it there
     (otherwise it only selects the canvas for the arrow keys, so that a lesson's position is not lost to
-    a stray click).
+    a stray click). label: what a screen reader says of the canvas, in the page's language. fit: no taller than
+    the screen leaves room for (presentation mode).
     """
     result = _component(
         key=key,
@@ -63,6 +66,8 @@ def drag_canvas(
             "display_px": display_px,
             "big_step": big_step,
             "click_moves": click_moves,
+            "label": label,
+            "fit": fit,
         },
         on_pos_change=lambda: None,
     )

@@ -126,7 +126,6 @@ function create(parentElement, data) {
   const canvas = document.createElement("canvas");
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "application");
-  canvas.setAttribute("aria-label", "Scene: drag the object, or use the arrow keys (Shift for bigger steps)");
   const label = document.createElement("div");
   label.className = "drag-canvas-position";
   root.replaceChildren(canvas, label);
@@ -160,9 +159,11 @@ export default function (component) {
     instances.set(parentElement, s);
   }
   s.setStateValue = setStateValue;
+  s.canvas.setAttribute("aria-label", data.label); // in the page's language
   s.bigStep = data.big_step;
   s.clickMoves = data.click_moves;
   s.canvas.style.width = `${data.display_px}px`;
+  parentElement.querySelector(".drag-canvas").classList.toggle("fit", data.fit);
   if (s.size !== data.canvas) {
     s.size = data.canvas;
     s.canvas.width = s.size;

@@ -1,0 +1,123 @@
+"""Presentation mode in Chromium: at 1280 × 720 and 1024 × 768, in normal text and in large text (in German, whose
+words are longest: English large text takes less room), free exploration and every lesson show the lesson, the
+scene, both models' maps, class bars and numbers inside the screen, none over another; and the switch is kept in
+the link."""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from tests.conftest import app_env
+from tests.live_server import ROOT, launch_chromium, running_app
+from tests.plain_words import assert_plain_page
+from ui.lessons import LESSONS
+
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENS = [(1280, 720), (1024, 768)]
+# What a class must see at once, each a CSS selector (several elements each for the models' parts).
+SHOWN = {
+    "lesson": ".st-key-lesson_box",
+    "canvas": ".drag-canvas canvas",
+    "maps": ".feature-maps",
+    "class bars": ".top5",
+    "numbers": ".readout",
+}
+
+
+@pytest.fixture(scope="module")
+def presenting():
+    with running_app(app_env()) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        page.goto(f"{url}/?lesson=free&present=1")
+        settled(page)
+        yield page
+        try:
+            assert_plain_page(page)
+        finally:
+            browser.close()
+
+
+def settled(page: Page) -> None:
+    """The run has finished and its view is drawn (the drag canvas comes last)."""
+    page.locator(".drag-canvas canvas").wait_for(timeout=120_000)
+    page.locator(".top5").first.wait_for(timeout=120_000)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=120_000)
+
+
+def boxes(page: Page) -> dict[str, dict]:
+    """Each shown element's bounding box, named "<what> <i>"."""
+    found = {}
+    for what, selector in SHOWN.items():
+        elements = page.locator(selector).all()
+        if what == "lesson" and not elements and "lesson=free" in page.url:
+            continue  # free exploration has no lesson box
+        assert elements, f"no {what} on the page"
+        found |= {f"{what} {i}": element.bounding_box() for i, element in enumerate(elements)}
+    return found
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"] - 1
+        and b["x"] < a["x"] + a["width"] - 1
+        and a["y"] < b["y"] + b["height"] - 1
+        and b["y"] < a["y"] + a["height"] - 1
+    )
+
+
+def check_screen(page: Page, width: int, height: int, name: str) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    for _attempt in range(40):  # the layout follows the new size; a rerun may be replacing an element meanwhile
+        page.wait_for_timeout(300)
+        found = boxes(page)
+        if None not in found.values():
+            break
+    outside = {what: box for what, box in found.items() if box is None or not inside(box, width, height)}
+    assert not outside, (name, width, height, outside)
+    touching = [(a, b) for a, b in combinations(found, 2) if overlap(found[a], found[b])]
+    assert not touching, (name, width, height, touching)
+    page.screenshot(path=ARTIFACTS / f"present_{name}_{width}x{height}.png")
+
+
+def inside(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+
+
+def test_every_lesson_fits_both_projector_screens_in_normal_and_large_text(presenting: Page):
+    page = presenting
+    ARTIFACTS.mkdir(exist_ok=True)
+    for text, language in (("normal", "en"), ("large", "de")):  # large text in German: the longest words, the most room
+        link = (
+            "present=1" + ("&text=large" if text == "large" else "") + (f"&lang={language}" if language != "en" else "")
+        )
+        for number, key in enumerate(["free", *LESSONS]):
+            if number <= 1:  # free exploration has no lesson box with a way on: the link leads into the lessons
+                page.goto(page.url.split("?")[0] + f"?lesson={key}&{link}")
+            else:
+                page.locator(".st-key-lesson_next button").click()
+            page.wait_for_url(re.compile(f"lesson={key}&"), timeout=60_000)
+            settled(page)
+            assert page.get_by_test_id("stSidebar").is_hidden()
+            root_px = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
+            assert root_px == ("21px" if text == "large" else "16px"), (key, text, root_px)
+            for width, height in SCREENS:
+                check_screen(page, width, height, f"{number}_{key}_{text}_{language}")
+            page.set_viewport_size({"width": 1600, "height": 1200})
+    assert "text=large" in page.url and "present=1" in page.url  # the URL keeps both
+
+
+def test_the_class_bars_names_are_whole_at_1280_px(presenting: Page):
+    page = presenting
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(300)
+    names = page.locator(".top5-name").all()
+    assert names
+    cut = [name.inner_text() for name in names if name.evaluate("e => e.scrollWidth > e.clientWidth + 1")]
+    assert not cut, cut
+    bars = [bar.bounding_box()["width"] for bar in page.locator(".top5-bar").all()]
+    assert min(bars) >= 80, bars  # a bar a class can read, not a stub
