@@ -20,7 +20,7 @@ from models.lab_experiments import ANTI_ALIASING_CLAIMS, ANTI_ALIASING_SEEDS, SH
 from probes import flip_rate
 from probes.layer_profile import Profile
 from scene.shapes import default_style, render
-from ui.lab_view import TRAIN_ALL_LABEL
+from ui.lab_view import train_all_label
 from ui.lessons import LESSONS, Claim
 from ui.state import CANVAS_KEY
 
@@ -181,7 +181,7 @@ def test_the_anti_aliasing_lesson_quotes_the_lab_comparison_the_shipped_models_b
     assert "keeps every one, 100% with each seed" in notice
     assert all(r.agree == r.agree_given_correct == 1.0 for r in claims["circular aps"])
     assert f"up to {SHIFT_WINDOW - 1} px away" in notice and f"{len(ANTI_ALIASING_SEEDS)} seeds each" in notice
-    assert f"*{TRAIN_ALL_LABEL}*" in notice and "blur pool with filters 3 and 5" in notice
+    assert f"*{train_all_label()}*" in notice and "blur pool with filters 3 and 5" in notice
 
 
 def test_lesson_5_the_circular_stride_1_network_scores_the_whole_diamond_the_same_everywhere():

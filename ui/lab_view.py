@@ -387,13 +387,6 @@ def train_all_label() -> str:
     )
 
 
-def __getattr__(name: str) -> str:
-    """TRAIN_ALL_LABEL, the button's label as the lessons quote it, in the language of the page asking."""
-    if name == "TRAIN_ALL_LABEL":
-        return train_all_label()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass
 class PoolingRun:
     """The anti-aliasing comparison trained in this session (QUICK_TRAINING): what is measured so far, network by
