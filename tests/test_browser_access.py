@@ -74,9 +74,10 @@ FOCUSED = """() => {
 def test_the_keyboard_reaches_the_controls_in_order_and_then_moves_the_object(page: Page):
     page.goto(f"{base(page)}/?lesson=free&lang=en")  # the saved view would be the last test's, in Chinese
     settled(page)
+    page.wait_for_timeout(2000)  # the rest's rerun of the whole page has replaced the view (it would drop the focus)
     page.evaluate("() => document.activeElement?.blur()")  # Tab starts from the top of the page
     seen = []
-    for _ in range(80):
+    for _ in range(200):
         page.keyboard.press("Tab")
         focused = page.evaluate(FOCUSED)
         seen.append(focused["label"])
