@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import WEIGHTS_DIR_ENV
+from tests.live_server import running_app
 from tests.plain_words import app_texts, exception_report, leak_report, leaks
 from ui import classroom_view
 
@@ -46,6 +48,14 @@ def app_env() -> dict[str, str]:
     """Environment for a real app server: the shared weights when there are any, so the
     pretrained column shows; without them the app runs offline on its scratch twins."""
     return {WEIGHTS_DIR_ENV: str(SHARED_WEIGHTS)} if SHARED_WEIGHTS.is_dir() else {}
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """One app server for every browser test that needs no server of its own: each opens a Chromium of its own
+    on it (tests.live_server.browser_page), so each is a new student, and the models it loads stay loaded."""
+    with running_app(app_env()) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from playwright.sync_api import Browser, Playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from scripts.servers import ROOT, app_command, free_port, serving
+from tests.plain_words import assert_plain_page
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "free_port", "launch_chromium", "running_app"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "browser_page", "free_port", "launch_chromium", "running_app"]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -42,3 +43,18 @@ def running_app(
 def launch_chromium(playwright: Playwright) -> Browser:
     """Debian's Chromium, headless, with no attempts to reach the internet."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def browser_page(url: str, width: int = 1600, height: int = 1200) -> Iterator[Page]:
+    """A page of a Chromium of its own (its own cookies: a new student), opened at `url`. When the test is done
+    with it, the page, in whatever state it was left, must be in plain words (tests/plain_words.py)."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(url)
+            yield page
+            assert_plain_page(page)
+        finally:
+            browser.close()

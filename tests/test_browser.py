@@ -7,15 +7,15 @@ import io
 import re
 import time
 import zipfile
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import torch
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 from torchvision.models import get_model
 
-from tests.conftest import app_env
-from tests.live_server import ROOT, launch_chromium, running_app
+from tests.live_server import ROOT, browser_page
 from tests.plain_words import assert_plain_page
 from ui.lessons import LESSONS
 
@@ -31,17 +31,12 @@ def python_position(page: Page) -> tuple[int, int] | None:
 
 
 @pytest.fixture
-def app_page():
-    with running_app(app_env()) as url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1600, "height": 1200})
-        page.goto(url)
+def app_page(app_url: str) -> Iterator[Page]:
+    """The drag page in free exploration, its run finished (a click during a rerun can be lost)."""
+    with browser_page(app_url) as page:
         page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=90_000)
         yield page
-        try:
-            assert_plain_page(page)  # in whatever state the test left it
-        finally:
-            browser.close()
 
 
 def test_dragging_updates_the_feature_maps_before_the_mouse_is_released(app_page: Page):
@@ -69,21 +64,18 @@ def test_dragging_updates_the_feature_maps_before_the_mouse_is_released(app_page
     app_page.screenshot(path=ARTIFACTS / "drag.png", full_page=True)
 
 
-def test_both_pages_load_without_asking_anything_of_the_internet():
+def test_both_pages_load_without_asking_anything_of_the_internet(app_url: str):
     """Classrooms may have no internet: every request the pages make goes to the app's own server."""
-    with running_app(app_env()) as url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1600, "height": 1200})
-        hosts = set()
+    hosts = set()
+    with browser_page("about:blank") as page:
         page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))  # None for data: URLs
-        page.goto(url)
+        page.goto(app_url)
         page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
         assert_plain_page(page, "the drag view")
         page.get_by_role("link", name="CNN lab").click()
         page.get_by_text("Build and train your own").wait_for(timeout=60_000)
         page.wait_for_load_state("networkidle")
         assert_plain_page(page, "the CNN lab")
-        browser.close()
     assert hosts - {None} == {"127.0.0.1"}
 
 

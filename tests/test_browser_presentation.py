@@ -6,14 +6,13 @@ the link."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from itertools import combinations
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.conftest import app_env
-from tests.live_server import ROOT, launch_chromium, running_app
-from tests.plain_words import assert_plain_page
+from tests.live_server import ROOT, browser_page
 from ui.lessons import LESSONS
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -29,17 +28,10 @@ SHOWN = {
 
 
 @pytest.fixture(scope="module")
-def presenting():
-    with running_app(app_env()) as url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1600, "height": 1200})
-        page.goto(f"{url}/?lesson=free&present=1")
+def presenting(app_url: str) -> Iterator[Page]:
+    with browser_page(f"{app_url}/?lesson=free&present=1") as page:
         settled(page)
         yield page
-        try:
-            assert_plain_page(page)
-        finally:
-            browser.close()
 
 
 def settled(page: Page) -> None:

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import app_env
-from tests.live_server import launch_chromium, running_app
+from tests.live_server import launch_chromium
 from tests.plain_words import assert_plain_page
 from tests.test_browser import POSITION, python_position
 
@@ -90,10 +89,11 @@ def settle_at(page: Page, position: tuple[int, int]) -> None:
 
 
 @pytest.fixture
-def two_sessions() -> Iterator[tuple[Page, Page, list[str]]]:
+def two_sessions(app_url: str) -> Iterator[tuple[Page, Page, list[str]]]:
     """Two sessions of one app in one Chromium, both loaded; and the page errors of either."""
     errors: list[str] = []
-    with running_app(app_env()) as url, sync_playwright() as playwright:
+    url = app_url
+    with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         pages = [open_session(browser, url, errors) for _ in range(2)]  # both load at once
         for page in pages:
