@@ -46,7 +46,8 @@ messages: $(VENV)/.dev
 
 test: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY) $(AXE) $(CJK_FONT)
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not serving" -n 2; first=$$?; $(PY) -m pytest -m serving; second=$$?; \
+		test $$first = 0 -a $$second = 0
 
 bench: $(VENV)/.dev /usr/bin/chromium $(POSTGRES) $(HAPROXY)
 	$(PY) -m benchmarks.drag_latency

@@ -58,8 +58,11 @@ def main() -> None:
         large = st.toggle(
             _("Large text"), key=LARGE_TEXT.name, help=_("For a projector at the back of a room: all text larger.")
         )
-        if large:
-            st.html(f"<style>html {{ font-size: {LARGE_TEXT_PX}px; }}</style>")
+        if large:  # the sidebar grows with its text (Streamlit's is 300 px: 18.75 of its 16-px rems)
+            st.html(
+                f"<style>html {{ font-size: {LARGE_TEXT_PX}px; }} "
+                "[data-testid='stSidebar'] { width: 18.75rem !important; min-width: 18.75rem !important; }</style>"
+            )
     resources.trace_architectures()
     pages = [
         st.Page(drag_page, title=_("Drag view"), icon=":material/open_with:", default=True),

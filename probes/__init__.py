@@ -7,6 +7,7 @@ from probes.receptive_field import ReceptiveField, measure_receptive_field
 from probes.score_map import (
     ScoreMap,
     flip_rate,
+    flips,
     grid_positions,
     random_shift_pairs,
     score_map,
@@ -40,6 +41,7 @@ __all__ = [
     "equivariance_error",
     "estimate_shift",
     "flip_rate",
+    "flips",
     "fractional_shifts",
     "grid_positions",
     "invariance",

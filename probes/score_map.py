@@ -72,6 +72,12 @@ def flip_rate(top1: torch.Tensor) -> float:
     return float((top1[1:] != top1[:-1]).double().mean())
 
 
+def flips(top1: torch.Tensor) -> list[int]:
+    """The positions (indices into top1, a (P,) sweep of class indices) whose top-1 class differs from the
+    one before: where the network's answer changed."""
+    return (torch.nonzero(top1[1:] != top1[:-1]).flatten() + 1).tolist()
+
+
 def random_shift_pairs(
     centre: tuple[int, int], count: int, window: int = 32, seed: int = 0
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:

@@ -28,6 +28,14 @@ OBJECT_SIZES: tuple[int, ...] = tuple(range(32, 161, 8))  # the sizes a student 
 IMAGENET_MEAN_RGB = (124, 116, 104)
 
 _PLAIN_COLOURS = MappingProxyType({"black": (0, 0, 0), "imagenet grey": IMAGENET_MEAN_RGB})
+# The textures are greyscale photos; each is coloured as what it shows, its dark, middle and light greys mapped to
+# these colours (ImageOps.colorize): shadowed to sunlit grass; dark brick, brick red, pale mortar.
+_TINTS = MappingProxyType(
+    {
+        "grass": ((18, 40, 8), (72, 128, 36), (196, 222, 120)),
+        "brick": ((52, 20, 14), (150, 62, 40), (214, 200, 182)),
+    }
+)
 
 _STAR_FILL = (255, 190, 20, 255)
 _STAR_OUTLINE = (90, 40, 0, 255)
@@ -70,9 +78,11 @@ def _draw_star(size: int) -> Image.Image:
 
 
 def make_background(name: str, canvas: int) -> Image.Image:
-    """RGB canvas x canvas: black, the ImageNet mean grey, or a texture fitted to the canvas."""
+    """RGB canvas x canvas: black, the ImageNet mean grey, or a texture fitted to the canvas, in its colours."""
     _check_name(name, BACKGROUNDS, "background")
     if name in _PLAIN_COLOURS:
         return Image.new("RGB", (canvas, canvas), _PLAIN_COLOURS[name])
     with Image.open(ASSETS / "backgrounds" / f"{name}.png") as texture:
-        return ImageOps.fit(texture, (canvas, canvas), Image.Resampling.LANCZOS).convert("RGB")
+        dark, middle, light = _TINTS[name]
+        fitted = ImageOps.fit(texture, (canvas, canvas), Image.Resampling.LANCZOS)
+        return ImageOps.colorize(fitted, black=dark, white=light, mid=middle)

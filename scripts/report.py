@@ -26,7 +26,7 @@ from models import Network
 from models.families import YOURS, Family, OwnModel, catalog, uploaded_model
 from models.own_model import OwnModelError, read_own_weights
 from models.weights import weights_dir
-from probes import flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
+from probes import flip_rate, flips, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
 from scene.upload import UnreadableImage
 from ui import resources
 from ui.export import Exports
@@ -130,7 +130,8 @@ def report(
         summary["score_map_top1_kept"] = {name: float(m.top1_kept.float().mean()) for name, m in maps.items()}
     if "sweep" in sections:
         results = scores([(sweep_x, y) for sweep_x in range(view.canvas)], "One-pixel sweep", tracked.get)
-        files |= sweep_exports(*sweep_series(results, loaded, tracked), y)
+        changes = [flips(top1) for _, top1 in results.values()]
+        files |= sweep_exports(*sweep_series(results, loaded, tracked), y, position[0], changes)
         summary["flip_rate"] = {loaded[v].title: flip_rate(top1) for v, (_, top1) in results.items()}
     if "consistency" in sections:
         pairs = random_shift_pairs(position, CONSISTENCY_PAIRS)

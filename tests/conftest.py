@@ -4,8 +4,10 @@ use; and the plain-words guard on every page an AppTest run reaches."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,23 @@ def app_env() -> dict[str, str]:
     """Environment for a real app server: the shared weights when there are any, so the
     pretrained column shows; without them the app runs offline on its scratch twins."""
     return {WEIGHTS_DIR_ENV: str(SHARED_WEIGHTS)} if SHARED_WEIGHTS.is_dir() else {}
+
+
+# Tests that start app servers, a school or a browser. `make test` runs them one at a time, after the others have run
+# two at a time (pytest-xdist: most tests are single-threaded torch, and the machines have two cores), so that no
+# other test's work slows the pages they watch. Marked here, by what their module uses, so none can be forgotten.
+SERVING = re.compile(r"\b(running_app|running_school|browser_page|sync_playwright|app_url|scripts\.school)\b")
+
+
+@cache
+def serves(module: Path) -> bool:
+    return SERVING.search(module.read_text()) is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if serves(item.path):
+            item.add_marker(pytest.mark.serving)
 
 
 @pytest.fixture(scope="session")

@@ -221,8 +221,10 @@ def test_one_pixel_sweep_reports_each_models_flip_rate(monkeypatch, tmp_path):
     assert not at.exception, at.exception
     sweep = next(m.value for m in at.markdown if "One-pixel sweep" in m.value)
     assert "at y = 112" in sweep and "over 223 moves" in sweep and "Scratch twin 0.0%" in sweep
-    drag_to(at, 112, 40, seq=1)  # the sweep stays at the height it was asked for
+    assert "where the object is now (x = 112)" in captions(at)  # the chart's dashed line
+    drag_to(at, 60, 40, seq=1)  # the sweep stays at the height it was asked for; the line follows the object
     assert "at y = 112" in next(m.value for m in at.markdown if "One-pixel sweep" in m.value)
+    assert "where the object is now (x = 60)" in captions(at)
 
 
 def test_shift_consistency_reports_agreement_over_random_pairs(monkeypatch, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.live_server import ROOT, browser_page
+from tests.plain_words import assert_plain_page
 from ui.lessons import LESSONS
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -113,3 +114,44 @@ def test_the_class_bars_names_are_whole_at_1280_px(presenting: Page):
     assert not cut, cut
     bars = [bar.bounding_box()["width"] for bar in page.locator(".top5-bar").all()]
     assert min(bars) >= 80, bars  # a bar a class can read, not a stub
+
+
+# Text cut short: an element that clips its text (overflow hidden, or an ellipsis) narrower than that text, or a
+# text box whose value is wider than the box (a selectbox shows its choice in one).
+CUT_TEXTS = """() => {
+  const cut = [], measure = document.createElement('canvas').getContext('2d');
+  for (const e of document.querySelectorAll('[data-testid=stSidebar] *, [data-testid=stMain] *')) {
+    if (!e.getClientRects().length) continue;
+    const style = getComputedStyle(e);
+    if (e.tagName === 'INPUT') {
+      if (e.type !== 'text' || !e.value) continue;
+      measure.font = style.font;
+      const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      if (measure.measureText(e.value).width > room + 1) cut.push(e.value);
+    } else if ([style.overflowX, style.textOverflow].some(v => ['hidden', 'clip', 'ellipsis'].includes(v))
+               && e.scrollWidth > e.clientWidth + 1 && e.innerText.trim() && e.getBoundingClientRect().height < 90) {
+      cut.push(e.innerText.trim());
+    }
+  }
+  return cut;
+}"""
+# Streamlit's own uploader hint, in English whatever the page's language: not ours to shorten.
+STREAMLIT_HINT = re.compile(r"^\d+MB per file")
+
+
+def test_no_label_is_cut_at_1280_px_in_any_language_or_text_size(presenting: Page, app_url: str):
+    """With the sidebar open at 1280 × 720, no label is cut short: the lesson chooser and every other choice, the
+    lesson's buttons, *Pin reference here*, the class names. Every lesson in Spanish large text (the longest
+    labels, measured), free exploration in every language in normal text and in German large text."""
+    views = [("es", True, key) for key in ["free", *LESSONS]]
+    views += [(language, False, "free") for language in ("en", "de", "zh")] + [("de", True, "free")]
+    page = presenting.context.browser.new_page(viewport={"width": 1280, "height": 720})  # another student
+    try:
+        for language, large, key in views:
+            page.goto(f"{app_url}/?lesson={key}&lang={language}" + ("&text=large" if large else ""))
+            settled(page)
+            cut = [text for text in page.evaluate(CUT_TEXTS) if not STREAMLIT_HINT.match(text)]
+            assert not cut, (language, "large" if large else "normal", key, cut)
+        assert_plain_page(page)
+    finally:
+        page.close()

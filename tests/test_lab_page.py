@@ -81,6 +81,9 @@ def test_training_keeps_the_model_in_the_session_and_tests_it_everywhere(lab):
     assert model.finished and len(model.history) == model.history[-1].total_steps
     assert model.accuracy.accuracy.shape[0] == model.accuracy.accuracy.shape[1] > 5
     assert any("Accuracy at each position" in m.value for m in lab.markdown)
+    maps = [h.proto.body for h in lab.get("html") if 'alt="accuracy at each position"' in h.proto.body]
+    assert len(maps) == 4  # the experiment's three and yours, each with the key to its colours
+    assert all('class="colour-scale"' in m and "<span>0%</span>" in m and "<span>100%</span>" in m for m in maps)
 
 
 def test_uploaded_weights_of_the_chosen_architecture_are_loaded(lab):
@@ -120,7 +123,8 @@ def far_accuracies(at: AppTest) -> list[int]:
 
 
 def test_the_experiment_shows_the_shipped_models_at_once_and_learnt_invariance_transfers(lab):
-    assert len(lab.get("html")) >= 3
+    maps = [h.proto.body for h in lab.get("html") if 'alt="accuracy at each position"' in h.proto.body]
+    assert len(maps) == 3 and all('class="colour-scale"' in m for m in maps)  # each with the key to its colours
     scratch, transferred, fine_tuned = far_accuracies(lab)
     assert scratch <= 40 and transferred >= scratch + 40 and fine_tuned < transferred
     assert "The shipped models" in " ".join(c.value for c in lab.caption)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import math
+import re
 import subprocess
 import sys
 
@@ -16,6 +18,7 @@ from probes import (
     class_probability,
     colour_range,
     flip_rate,
+    flips,
     grid_positions,
     layer_report,
     most_active_channels,
@@ -25,7 +28,8 @@ from probes import (
     shift_image,
     top_k,
 )
-from ui.figures import TILE_PX, feature_mosaic, path_svg, top5_html
+from ui.figures import NOW_COLOUR, TILE_PX, feature_mosaic, line_svg, top5_html
+from ui.live_view import path_lengths
 from ui.measurements import cells, tenths
 
 
@@ -71,8 +75,8 @@ def test_feature_mosaic_clips_values_outside_the_shared_scale():
 
 
 def test_class_names_are_escaped_in_html():
-    html = top5_html([("<script>", 0.5)]) + path_svg({"<b>": [0.1, None, 0.3]})
-    assert "<script>" not in html and "<b>" not in html
+    html = top5_html([("<script>", 0.5)]) + line_svg({"<b>": [0.1, None, 0.3]}, [0, 1, 2], "<i>")
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
 
 
 def test_models_side_by_side_give_the_same_outputs_as_one_after_another():
@@ -161,3 +165,25 @@ def test_shifts_are_shown_with_one_decimal_halves_rounded_away_from_zero():
         "+20.0",
     ]
     assert cells((6.5, -0.25)) == "(+6.5, -0.3)" and cells(None) == "—"
+
+
+def svg_of(html: str) -> str:
+    """The SVG inside a chart's <img> data URL."""
+    return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', html)[1]).decode()
+
+
+def test_line_chart_has_an_axis_in_its_own_units_a_line_at_the_object_and_a_ring_at_each_change():
+    traces = {"Pretrained: cat": [0.5] * 224, "Scratch: chair": [0.1] * 224}
+    svg = svg_of(line_svg(traces, range(224), "object centre x (px)", now=112, dots=[[30, 90], [5]]))
+    ticks = re.findall(r'text-anchor="middle"[^>]*>([^<]+)</text>', svg)
+    assert ticks == ["0", "50", "100", "150", "200"] and "object centre x (px)" in svg
+    assert svg.count(NOW_COLOUR) == 1 and svg.count("<circle") == 3
+
+
+def test_the_path_is_measured_in_pixels_travelled():
+    path = [{"x": 0, "y": 0}, {"x": 3, "y": 4}, {"x": 3, "y": 0}, {"x": 3, "y": 0}]
+    assert path_lengths(path) == [0.0, 5.0, 9.0, 9.0]
+
+
+def test_flips_are_where_the_first_class_changes():
+    assert flips(torch.tensor([1, 1, 2, 2, 1, 1])) == [2, 4] and flips(torch.tensor([3, 3])) == []

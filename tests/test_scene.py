@@ -148,3 +148,11 @@ def test_licenses_mention_every_asset_file():
 def test_scene_does_not_import_streamlit():
     code = "import sys, scene; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ASSETS.parent)
+
+
+def test_grass_is_green_and_brick_is_brick_red():
+    grass, brick = (np.asarray(make_background(name, 224)).reshape(-1, 3).mean(0) for name in ("grass", "brick"))
+    assert grass[1] > 1.4 * grass[0] and grass[1] > 2 * grass[2]  # green above red and blue
+    assert brick[0] > 2 * brick[1] and brick[0] > 2.5 * brick[2]  # red above green and blue
+    texture = np.asarray(make_background("brick", 224)).std(axis=(0, 1))
+    assert (texture > 15).all()  # still a texture, not a flat colour

@@ -24,12 +24,13 @@ from matplotlib import font_manager, rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from locales import LANGUAGE, _, ngettext
 from probes import ScoreMap
 from probes.accuracy_map import AccuracyMap
-from ui.figures import COLOUR_MAP, TRACE_COLOURS
+from ui.figures import COLOUR_MAP, NOW_COLOUR, TILES_PER_ROW, TRACE_COLOURS
 
 # Chinese titles need a font with CJK glyphs: matplotlib falls back, glyph by glyph, along font.family, so the CJK
 # fonts this machine has follow its own DejaVu Sans (`make test` installs WenQuanYi Micro Hei; README, Languages).
@@ -102,16 +103,53 @@ def png_bytes(image: Image.Image | Figure) -> bytes:
 
 
 def line_chart_png(
-    traces: dict[str, list[float | None]], xs: Sequence[int], x_label: str, y_label: str, title: str
+    traces: dict[str, list[float | None]],
+    xs: Sequence[float],
+    x_label: str,
+    y_label: str,
+    title: str,
+    now: float | None = None,
+    dots: Sequence[Sequence[float]] = (),
 ) -> bytes:
-    """Each trace against xs, y from 0 to 1; None leaves a gap."""
-    figure = Figure(figsize=(9, 3.2))
+    """Each trace against xs, y from 0 to 1 (None leaves a gap), as ui.figures.line_svg draws it live: a dashed
+    line at `now` (where the object is) and, for trace i, a ring at each x of dots[i] (where its class changed)."""
+    figure = Figure(figsize=(9, 3.4), layout="constrained")
     axes = figure.add_subplot()
-    for (label, values), colour in zip(traces.items(), TRACE_COLOURS, strict=False):
-        axes.plot(xs, [float("nan") if v is None else v for v in values], label=label, color=colour, linewidth=1.8)
+    if now is not None:
+        now_label = _("object now (x = {x})").format(x=now)
+        axes.axvline(now, color=NOW_COLOUR, linestyle="--", linewidth=1.2, label=now_label)
+    for i, ((label, values), colour) in enumerate(zip(traces.items(), TRACE_COLOURS, strict=False)):
+        ys = [float("nan") if v is None else v for v in values]
+        axes.plot(xs, ys, label=label, color=colour, linewidth=1.8)
+        at = dict(zip(xs, ys, strict=True))
+        if changed := [x for x in (dots[i] if i < len(dots) else ()) if x in at]:
+            axes.scatter(changed, [at[x] for x in changed], s=22, facecolors="white", edgecolors=colour, zorder=3)
     axes.set(xlabel=x_label, ylabel=y_label, title=title, ylim=(0, 1))
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left")
+    axes.legend(loc="lower left", fontsize="small")
+    return png_bytes(figure)
+
+
+def feature_maps_png(
+    maps: torch.Tensor, channels: Sequence[int], value_range: tuple[float, float], title: str
+) -> bytes:
+    """The shown maps (k, H, W), one small chart per channel with its cells as axes, on the live view's one colour
+    scale (value_range), with that scale beside them."""
+    columns = min(TILES_PER_ROW, len(channels))
+    rows = -(-len(channels) // columns)
+    figure = Figure(figsize=(2.3 * columns + 1.2, 2.3 * rows + 0.7), layout="constrained")
+    figure.suptitle(title)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for axes in grid.flat[len(channels) :]:
+        axes.set_axis_off()
+    for axes, channel, values in zip(grid.flat, channels, maps.float().numpy(), strict=False):
+        shown = axes.imshow(values, cmap=COLOUR_MAP, vmin=value_range[0], vmax=value_range[1], interpolation="nearest")
+        axes.set_title(_("channel {channel}").format(channel=channel), fontsize="small")
+        axes.tick_params(labelsize="x-small")
+        axes.xaxis.set_major_locator(MaxNLocator(5, integer=True))  # whole cells
+        axes.yaxis.set_major_locator(MaxNLocator(5, integer=True))
+    grid[-1][0].set(xlabel=_("column (cell)"), ylabel=_("row (cell)"))
+    figure.colorbar(shown, ax=grid, label=_("activation"), shrink=0.8)
     return png_bytes(figure)
 
 
@@ -136,7 +174,7 @@ def shift_chart_png(points_by_axis: dict[str, dict[str, list[tuple[float, float]
 def score_maps_png(maps: dict[str, ScoreMap], canvas: int, position: tuple[int, int]) -> bytes:
     """Each map over the canvas, with crosses where the class is no longer first and a ring at the
     object's position."""
-    figure = Figure(figsize=(4.6 * len(maps), 4.2))
+    figure = Figure(figsize=(4.6 * len(maps), 4.2), layout="constrained")
     for axes, (label, scores) in zip(figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True):
         positions = _grid_image(axes, scores.probability, scores.positions, canvas, label, _("probability"))
         rows, cols = (~scores.top1_kept).nonzero(as_tuple=True)
@@ -147,7 +185,7 @@ def score_maps_png(maps: dict[str, ScoreMap], canvas: int, position: tuple[int, 
 
 def accuracy_maps_png(maps: AccuracyMaps, canvas: int) -> bytes:
     """Each accuracy map over the canvas, with its training region, when known, outlined in red."""
-    figure = Figure(figsize=(4.6 * len(maps), 4.2))
+    figure = Figure(figsize=(4.6 * len(maps), 4.2), layout="constrained")
     for axes, (label, (accuracy, box)) in zip(
         figure.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True
     ):

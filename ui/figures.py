@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from functools import cache
 from html import escape
+from itertools import count
 
 import numpy as np
 import torch
@@ -26,6 +28,8 @@ TILE_PX = 96
 GAP_PX = 4
 TILES_PER_ROW = 4
 TRACE_COLOURS = ("#440154", "#21918c")  # ends of viridis: colour-blind safe
+NOW_COLOUR = "#d62728"  # the object's position now on a chart: not a viridis colour
+NOW_LINE = f'stroke="{NOW_COLOUR}" stroke-width="1.5" stroke-dasharray="4 3"'
 
 
 @cache
@@ -77,20 +81,33 @@ def top5_html(classes: list[tuple[str, float]]) -> str:
     return f'<div class="top5">{rows}</div>'
 
 
-def path_svg(
-    traces: dict[str, list[float | None]], end_label: str | None = None, width: int = 1100, height: int = 180
-) -> str:
-    """Each trace's probability (0–1) at each step: an HTML legend and an SVG line chart. end_label
-    names the last step at the right end of the axis ({last} is its index; by default "step {last}").
+def nice_step(span: float, most: int = 8) -> int:
+    """The first of 1, 2, 5, 10, 20, 50, … that cuts `span` into at most `most` steps: a chart's tick step."""
+    for power in count():
+        for digit in (1, 2, 5):
+            if span / (step := digit * 10**power) <= most:
+                return step
+    raise AssertionError("unreachable")
 
-    None marks a step with no value.
-    """
-    if end_label is None:
-        # TRANSLATORS: the last step of the dragged path, at the right end of the chart's axis
-        end_label = _("step {last}")
-    left, right, top, bottom = 44, 12, 8, 22
-    steps = max((len(values) for values in traces.values()), default=0)
-    x_scale = (width - left - right) / max(steps - 1, 1)
+
+def line_svg(
+    traces: dict[str, list[float | None]],
+    xs: Sequence[float],
+    x_label: str,
+    now: float | None = None,
+    dots: Sequence[Sequence[float]] = (),
+    width: int = 1100,
+    height: int = 196,
+) -> str:
+    """Each trace's probability (0–1) at each x: an HTML legend and an SVG line chart whose x axis has ticks
+    and `x_label`; `now` draws a dashed line at that x (where the object is), and dots[i] a ring on trace i
+    at each of its x's (where that model's first class changed). None marks an x with no value."""
+    left, right, top, bottom = 44, 12, 8, 38
+    low, high = (xs[0], xs[-1]) if len(xs) > 1 else (0, 1)
+    x_scale = (width - left - right) / max(high - low, 1e-9)
+
+    def x_of(x: float) -> float:
+        return left + (x - low) * x_scale
 
     def y_of(p: float) -> float:
         return top + (1 - p) * (height - top - bottom)
@@ -101,12 +118,26 @@ def path_svg(
         y = y_of(level)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#8080804d"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" {text}>{level:.0%}</text>')
-    end = escape(end_label.format(last=max(steps - 1, 0)))
-    parts.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" {text}>{end}</text>')
-    for values, colour in zip(traces.values(), TRACE_COLOURS, strict=False):
-        points = " ".join(f"{left + i * x_scale:.1f},{y_of(p):.1f}" for i, p in enumerate(values) if p is not None)
+    step = nice_step(high - low)
+    for k in range(int(low // step) + (low % step > 0), int(high // step) + 1):
+        x = x_of(k * step)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(0)}" y2="{y_of(0) + 4}" stroke="#808080"/>')
+        parts.append(f'<text x="{x:.1f}" y="{y_of(0) + 16}" text-anchor="middle" {text}>{k * step:g}</text>')
+    parts.append(f'<text x="{width - right}" y="{height - 2}" text-anchor="end" {text}>{escape(x_label)}</text>')
+    if now is not None:
+        x = x_of(now)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{y_of(0)}" {NOW_LINE}/>')
+    for i, (values, colour) in enumerate(zip(traces.values(), TRACE_COLOURS, strict=False)):
+        points = " ".join(f"{x_of(x):.1f},{y_of(p):.1f}" for x, p in zip(xs, values, strict=True) if p is not None)
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
-    alt = _("line chart: probability of each model's first class at each step")
+        at = dict(zip(xs, values, strict=True))
+        for x in dots[i] if i < len(dots) else ():
+            if at.get(x) is not None:
+                parts.append(
+                    f'<circle cx="{x_of(x):.1f}" cy="{y_of(at[x]):.1f}" r="4" fill="white" stroke="{colour}" '
+                    'stroke-width="1.5"/>'
+                )
+    alt = _("line chart: probability of each model's first class against {axis}").format(axis=x_label)
     return f'<div class="path-chart">{legend_html(list(traces))}{svg_img(parts, width, height, alt)}</div>'
 
 
@@ -117,7 +148,7 @@ def shift_svg(points: dict[str, list[tuple[float, float]]], axis_label: str, siz
     pad = 36
     values = [abs(v) for series in points.values() for point in series for v in point]
     limit = max([1.0, *values]) * 1.1
-    tick = next(t for t in (1, 2, 5, 10, 20, 50, 100, 200) if limit / t <= 4)
+    tick = nice_step(limit, 4)
 
     def at(v: float) -> float:  # value -> SVG coordinate along either axis (y is flipped by the caller)
         return pad + (v + limit) / (2 * limit) * (size - 2 * pad)
@@ -213,6 +244,21 @@ def svg_img(svg_parts: list[str], width: int, height: int, alt: str) -> str:
     svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">{"".join(svg_parts)}</svg>'
     image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     return f'<img src="{image}" alt="{escape(alt)}">'
+
+
+def heat_map_html(image: Image.Image, alt: str, label: str) -> str:
+    """A score or accuracy map with the key to its colours under it."""
+    return f'<img class="score-map" src="{png_data_url(image)}" alt="{escape(alt)}">' + colour_scale_html(label)
+
+
+def colour_scale_html(label: str) -> str:
+    """The key to a heat map's colours (COLOUR_MAP): a bar from 0 % (dark) to 100 % (bright), named `label`."""
+    stops = ", ".join("#{:02x}{:02x}{:02x}".format(*_lookup_table()[i]) for i in (*range(0, 256, 32), 255))
+    return (
+        f'<div class="colour-scale"><span>0%</span><span class="colour-scale-bar" '
+        f'style="background: linear-gradient(to right, {stops})"></span><span>100%</span>'
+        f"<span>{escape(label)}</span></div>"
+    )
 
 
 def heatmap_image(values: torch.Tensor, size: int = 256) -> Image.Image:

@@ -73,7 +73,7 @@ from models.training import ModelFileError, Progress, load_weights
 from probes.accuracy_map import AccuracyMap
 from scene.shapes import REGIONS, region_box
 from ui.export import AccuracyMaps, Exports, accuracy_maps_png, csv_bytes, export_button
-from ui.figures import accuracy_map_image, png_data_url
+from ui.figures import accuracy_map_image, heat_map_html
 from ui.language import use_language
 from ui.location_lab import location_section
 from ui.notes import how_to_read
@@ -272,7 +272,7 @@ def experiment_panel() -> Exports:
     for column, (name, result) in zip(st.columns(len(PRESETS)), results.items(), strict=False):
         image = accuracy_map_image(result.accuracy, (x, y, x, y))
         column.markdown(f"**{_(result.recipe.title)}**")
-        column.html(f'<img class="score-map" src="{png_data_url(image)}" alt="{_("accuracy at each position")}">')
+        column.html(heat_map_html(image, _("accuracy at each position"), _("accuracy")))
         figures = {
             "at": f"{result.at_location:.0%}",
             "far": f"{result.far_from_location:.0%}",
@@ -765,7 +765,7 @@ def trained_panel(lab: LabModel) -> Exports:
     left, right = st.columns([1, 2])
     box = region_box(REGIONS[lab.region], config.canvas) if lab.region else None
     image = accuracy_map_image(lab.accuracy, box)
-    left.html(f'<img class="score-map" src="{png_data_url(image)}" alt="{_("accuracy at each position")}">')
+    left.html(heat_map_html(image, _("accuracy at each position"), _("accuracy")))
     right.markdown(
         _(
             "**Accuracy at each position** of the object's centre (bright = right every time, dark = never; chance "

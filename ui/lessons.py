@@ -97,7 +97,8 @@ class Vote:
 class Lesson:
     """A lesson's texts are English, marked with N_ and translated with _ where shown."""
 
-    title: str
+    title: str  # its conclusion, shown once the lesson is open
+    topic: str  # a short name for the lesson chooser, which gives nothing away before the prediction
     view: Mapping[str, str]  # what the lesson opens, as a link's query parameters
     predict: str  # the question to answer before dragging
     notice: str  # what to look for afterwards, in plain words
@@ -124,6 +125,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
     {
         "equivariance": Lesson(
             N_("Convolution moves with the object"),
+            N_("Equivariance"),
             {"model": "mobilenet_v2", "layer": "features.0", **STAR, "canvas": "224", "x": "112", "y": "112"},
             N_(
                 "This layer is one convolution (stride 2: its maps are half the image's size). Drag the star 40 px to "
@@ -161,6 +163,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "aliasing": Lesson(
             N_("Strides and aliasing"),
+            N_("Stride and aliasing"),
             {"model": "mobilenet_v2", "layer": "features.13.add", **STAR, "canvas": "448", "x": "224", "y": "224"},
             N_(
                 "This layer has a stride of 16: one cell of its maps covers 16 pixels. Drag the star slowly to the "
@@ -195,6 +198,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "pooling": Lesson(
             N_("Pooling gives only local invariance"),
+            N_("Pooling"),
             {
                 "model": "mobilenet_v2",
                 "layer": "features.18",
@@ -243,6 +247,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "profiles": Lesson(
             N_("Layer by layer, over distance"),
+            N_("Layer by layer"),
             {"model": "mobilenet_v2", "layer": "features.18", **STAR, "canvas": "224", "x": "112", "y": "112"},
             N_(
                 "Click *Layer profiles over distance* in the sidebar: every layer's similarity and equivariance error "
@@ -306,6 +311,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "where": Lesson(
             N_("Where is it? Position survives pooling"),
+            N_("Where is it?"),
             {"model": "mobilenet_v2", "layer": "features.13.add", **STAR, "canvas": "224", "x": "112", "y": "112"},
             N_(
                 "Averaging a layer's maps over all positions keeps *what* responded, not *where*. Click *Where is it? "
@@ -349,6 +355,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "position": Lesson(
             N_("Fully-connected heads know position"),
+            N_("Heads and position"),
             {"model": TEACHING, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
             N_(
                 "Both small CNNs end in flatten + fully connected layers, which give every position its own weights, "
@@ -376,6 +383,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "built_in": Lesson(
             N_("Invariance built in, without downsampling"),
+            N_("Built-in invariance"),
             {"model": CIRCULAR, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
             N_(
                 "Both small CNNs have circular padding (the border wraps round), average their last maps over all "
@@ -409,6 +417,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "learned": Lesson(
             N_("Invariance is learnt"),
+            N_("Learnt invariance"),
             {"model": TEACHING, "layer": "features.4", "object": "diamond", "x": _SPOT_X, "y": _SPOT_Y},
             N_(
                 "The same architecture twice, both taught these shapes at this spot only, but the left one had first "
@@ -446,6 +455,7 @@ LESSONS: Mapping[str, Lesson] = MappingProxyType(
         ),
         "anti_aliasing": Lesson(
             N_("Anti-aliasing helps"),
+            N_("Anti-aliasing"),
             {
                 "model": "mobilenet_v2",
                 "layer": "features.6.add",
@@ -519,7 +529,7 @@ def lesson_ui(catalog: dict[str, Family]) -> Lesson | None:
 
 
 def lesson_title(key: str) -> str:
-    return _("Free exploration") if key == FREE else f"{ORDER.index(key)}. {_(LESSONS[key].title)}"
+    return _("Free exploration") if key == FREE else f"{ORDER.index(key)}. {_(LESSONS[key].topic)}"
 
 
 def open_lesson(catalog: dict[str, Family], key: str | None = None) -> None:
@@ -545,32 +555,30 @@ def lesson_panel(lesson: Lesson, catalog: dict[str, Family]) -> DeltaGenerator:
                 number=number, total=len(LESSONS), title=_(lesson.title), question=_(lesson.predict)
             )
         )
-        notice, reset, back, onward = st.columns([5, 1.3, 1, 1], vertical_alignment="center")
-        with notice.expander(_("What to notice (after you have dragged)"), key=NOTICE.name, on_change="rerun"):
+        # One row that wraps rather than cut a label: the buttons as wide as their words, *What to notice* the rest.
+        row = st.container(horizontal=True, vertical_alignment="center")
+        with row.expander(_("What to notice (after you have dragged)"), key=NOTICE.name, on_change="rerun"):
             st.markdown(_(lesson.notice))
-        reset.button(
+        row.button(
             _("Reset lesson"),
             key="lesson_reset",
             on_click=open_lesson,
             args=(catalog, key),
-            width="stretch",
             help=_("Back to the lesson's view and starting position."),
         )
-        back.button(
+        row.button(
             # TRANSLATORS: a button: back to the previous lesson.
             _("Back"),
             key="lesson_back",
             on_click=open_lesson,
             args=(catalog, ORDER[number - 1]),
-            width="stretch",
         )
         if number < len(LESSONS):
-            onward.button(
+            row.button(
                 # TRANSLATORS: a button: on to the next lesson.
                 _("Next"),
                 key="lesson_next",
                 on_click=open_lesson,
                 args=(catalog, ORDER[number + 1]),
-                width="stretch",
             )
     return box

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from itertools import accumulate, pairwise
+from math import dist
 
 import streamlit as st
 import torch
@@ -26,8 +28,8 @@ from scene.words import shown
 from ui import resources
 from ui.announce import ModelChange, announce, sentence
 from ui.drag_canvas import drag_canvas
-from ui.export import Exports, csv_bytes, export_button, line_chart_png, png_bytes
-from ui.figures import feature_mosaic, path_svg, png_data_url, top5_html
+from ui.export import Exports, csv_bytes, export_button, feature_maps_png, line_chart_png
+from ui.figures import feature_mosaic, line_svg, png_data_url, top5_html
 from ui.language import use_language
 from ui.lessons import FREE
 from ui.links import follow_view
@@ -184,10 +186,14 @@ def model_panel(
         st.html(bars + readout)
 
     rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
+    # TRANSLATORS: the title of an exported picture of feature maps
+    title = _("{model}: {layer}, object at x = {x}, y = {y}").format(
+        model=_(net.title), layer=settings.layer, x=position[0], y=position[1]
+    )
     return Panel(
         draw,
         {
-            f"feature_maps_{net.variant}.png": lambda: png_bytes(mosaic),
+            f"feature_maps_{net.variant}.png": lambda: feature_maps_png(fmap[channels], channels, value_range, title),
             f"feature_maps_{net.variant}.csv": lambda: feature_maps_csv(fmap[channels], channels),
             f"top5_{net.variant}.csv": lambda: csv_bytes(["rank", "class", "probability"], rows),
         },
@@ -214,38 +220,47 @@ def path_panel(loaded: dict[str, Network]) -> Panel:
         for variant, class_index in TRACKED.get().items()
         if variant in loaded
     }
-    plot = path_svg(traces)
+    moved = path_lengths(path)
+    # TRANSLATORS: the x axis of the path chart: how many pixels the object has travelled since the reference
+    x_label = _("pixels moved along the path")
+    plot = line_svg(traces, moved, x_label)
 
     def draw() -> None:
-        title, button = st.columns([5, 1], vertical_alignment="bottom")
-        title.markdown(
+        st.markdown(
             _(
                 "**Along the dragged path:** how sure each model stays of the class it saw first. "
                 "The path begins at the reference position of the measurements below."
             )
         )
-        button.button(
-            _("Pin reference here"),
-            on_click=reset_path,
-            key="reset_path",
-            width="stretch",
-            help=_("Start a new path at the current position; measurements compare against it."),
-        )
         st.html(plot)
-        how_to_read("path")
+        with st.container(horizontal=True):
+            st.button(
+                _("Pin reference here"),
+                on_click=reset_path,
+                key="reset_path",
+                help=_("Start a new path at the current position; measurements compare against it."),
+            )
+            how_to_read("path")
 
     return Panel(
         draw,
         {
             "path.csv": lambda: csv_bytes(
-                ["step", "x", "y", *(f"p({name})" for name in traces)],
-                [(step, p["x"], p["y"], *(values[step] for values in traces.values())) for step, p in enumerate(path)],
+                ["step", "x", "y", "moved_px", *(f"p({name})" for name in traces)],
+                [
+                    (step, p["x"], p["y"], f"{moved[step]:.1f}", *(values[step] for values in traces.values()))
+                    for step, p in enumerate(path)
+                ],
             ),
-            "path.png": lambda: line_chart_png(
-                traces, range(len(path)), _("step of the dragged path"), _("probability"), _("Along the dragged path")
-            ),
+            "path.png": lambda: line_chart_png(traces, moved, x_label, _("probability"), _("Along the dragged path")),
         },
     )
+
+
+def path_lengths(path: list[dict]) -> list[float]:
+    """How far the object had travelled (px, along the path, not as the crow flies) at each point of the path."""
+    steps = (dist((a["x"], a["y"]), (b["x"], b["y"])) for a, b in pairwise(path))
+    return list(accumulate(steps, initial=0.0))
 
 
 def feature_maps_csv(maps: torch.Tensor, channels: list[int]) -> bytes:

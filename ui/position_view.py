@@ -267,7 +267,7 @@ def readout_png(readouts: Mapping[str, PositionReadout], title: str) -> bytes:
     fits.set(ylabel=_("R² (held-out placements)"), ylim=(max(lowest, -1.0) - 0.05, 1.05), title=_("R² of x and y"))
     for axes in (errors, fits):
         axes.set_xlabel(_("layer (shallow → deep)"))
-        axes.tick_params(axis="x", labelrotation=30)
+        axes.tick_params(axis="x", labelrotation=90)  # upright names, one beside the next
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
     return png_bytes(figure)

@@ -12,10 +12,19 @@ from streamlit.delta_generator import DeltaGenerator
 from locales import _, ngettext
 from models import Network
 from models.families import Family
-from probes import ScoreMap, flip_rate, grid_positions, random_shift_pairs, score_map, scores_at, shift_consistency
+from probes import (
+    ScoreMap,
+    flip_rate,
+    flips,
+    grid_positions,
+    random_shift_pairs,
+    score_map,
+    scores_at,
+    shift_consistency,
+)
 from ui import resources
 from ui.export import Exports, csv_bytes, line_chart_png, score_maps_png
-from ui.figures import path_svg, png_data_url, score_map_image
+from ui.figures import heat_map_html, line_svg, score_map_image
 from ui.notes import how_to_read
 from ui.panel import NOTHING, Panel
 from ui.position_view import readout_button, readout_jobs, readout_panel
@@ -235,7 +244,7 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
     for variant, scores in results.items():
         net = loaded[variant]
         maps[tracked_name(net, tracked[variant])] = scores
-        images.append(png_data_url(score_map_image(scores, settings.canvas, position)))
+        images.append(score_map_image(scores, settings.canvas, position))
         count = scores.top1_kept.numel()
         captions.append(
             ngettext(
@@ -263,7 +272,7 @@ def score_map_panel(settings: Settings, loaded: dict[str, Network], position: tu
             ).format(step=step)
         )
         for image, caption, column in zip(images, captions, st.columns(len(images)), strict=True):
-            column.html(f'<img class="score-map" src="{image}" alt="{alt}">')
+            column.html(heat_map_html(image, alt, _("probability")))
             column.caption(caption)
         how_to_read("score_maps")
 
@@ -313,8 +322,10 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
     y = SWEEP_REQUEST.get().y
     tracked = TRACKED.get()
     traces, top1s = sweep_series(results, loaded, tracked)
-    flips = [f"{loaded[variant].title} {flip_rate(top1):.1%}" for variant, (_p, top1) in results.items()]
-    plot = path_svg(traces, end_label=f"x = {settings.canvas - 1}")
+    rates = [f"{loaded[variant].title} {flip_rate(top1):.1%}" for variant, (_p, top1) in results.items()]
+    changes = [flips(top1) for _p, top1 in results.values()]  # in the order of traces
+    x_label = _("object centre x (px)")
+    plot = line_svg(traces, range(settings.canvas), x_label, now=X.get(), dots=changes)
 
     def draw() -> None:
         st.markdown(
@@ -322,17 +333,26 @@ def sweep_panel(settings: Settings, loaded: dict[str, Network]) -> Panel:
                 "**One-pixel sweep** at y = {y}: each model's first-class probability with the object at x = 0 to "
                 "{last}. How often one pixel of movement changes the top-1 class (flip rate, over {moves} moves): "
                 "{flips}."
-            ).format(y=y, last=settings.canvas - 1, moves=settings.canvas - 1, flips=", ".join(flips))
+            ).format(y=y, last=settings.canvas - 1, moves=settings.canvas - 1, flips=", ".join(rates))
         )
         st.html(plot)
+        st.caption(
+            _(
+                "The red dashed line is where the object is now (x = {x}); a ring marks each x where a model's "
+                "first class changes."
+            ).format(x=X.get())
+        )
         how_to_read("sweep")
 
-    return Panel(draw, sweep_exports(traces, top1s, y))
+    return Panel(draw, sweep_exports(traces, top1s, y, X.get(), changes))
 
 
-def sweep_exports(traces: dict[str, list[float]], top1s: dict[str, list[str]], y: int) -> Exports:
+def sweep_exports(
+    traces: dict[str, list[float]], top1s: dict[str, list[str]], y: int, now: int, changes: list[list[int]]
+) -> Exports:
     """The sweep at height y: each model's first-class probability (`traces`, by "model: class") and top-1 class
-    (`top1s`, by model) at every x, as CSV and PNG."""
+    (`top1s`, by model) at every x, as CSV and PNG (with the object's x `now` and where each model's first class
+    changes)."""
     xs = range(len(next(iter(traces.values()))))
     # Translated now, in the page's run: the figure is drawn later, when the download is clicked.
     # TRANSLATORS: the axis labels of the exported sweep chart
@@ -343,7 +363,7 @@ def sweep_exports(traces: dict[str, list[float]], top1s: dict[str, list[str]], y
             ["x", "y", *(f"p({name})" for name in traces), *(f"top1({name})" for name in top1s)],
             [(x, y, *(v[x] for v in traces.values()), *(t[x] for t in top1s.values())) for x in xs],
         ),
-        "sweep.png": lambda: line_chart_png(traces, xs, x_label, y_label, title),
+        "sweep.png": lambda: line_chart_png(traces, xs, x_label, y_label, title, now, changes),
     }
 
 
