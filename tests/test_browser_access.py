@@ -95,7 +95,7 @@ def test_a_drag_is_told_in_a_few_polite_sentences(page: Page):
     page.goto(f"{base(page)}/?lesson=free&lang=en")  # the saved view would be the last test's, in Chinese
     settled(page)
     region = page.locator("[aria-live='polite'][role='status']")
-    assert region.count() == 1
+    expect(region).to_have_count(1, timeout=30_000)  # the live view's component mounts after the page's run
     region.evaluate(
         """(node) => { window.announced = []; new MutationObserver(() => window.announced.push(node.textContent))
         .observe(node, { childList: true, characterData: true, subtree: true }); }"""

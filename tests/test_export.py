@@ -18,6 +18,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from locales import LANGUAGE, _
+from models.location_task import LocationResult
 from probes import ScoreMap
 from probes.accuracy_map import AccuracyMap
 from probes.position_readout import LayerReadout, PositionReadout
@@ -211,6 +212,10 @@ EXPORTED = {
         },
         [0, 40],
         "Layer profiles (MobileNetV2)",
+    ),
+    "location task": lambda: location_lab.location_png(
+        {p: LocationResult(p, None, 0.95, 0.9, 12.0, False) for p in ("zeros", "circular", "reflect")},
+        {p: sample_readout(4) for p in ("zeros", "circular", "reflect")},
     ),
     "position read-out": lambda: readout_png(
         {"ImageNet-pretrained": sample_readout(8), "Scratch twin": sample_readout(8)}, "Where is it? (MobileNetV2)"

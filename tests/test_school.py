@@ -15,6 +15,7 @@ from tests.conftest import SECRET, app_env
 from tests.live_server import launch_chromium
 from tests.plain_words import assert_plain_page
 from tests.test_saved_work import picture as red_picture
+from ui.lessons import ORDER, lesson_title
 from ui.teacher_view import TEACHER_SECRET_ENV
 
 ANSWER = "Move 20 cells"
@@ -44,7 +45,7 @@ def start_class(teacher: Page, url: str) -> str:
 
 def answer_in_class(student: Page, code: str) -> None:
     student.get_by_role("combobox", name="Lesson").click()
-    student.get_by_role("option", name=re.compile("Convolution moves with the object")).click()
+    student.get_by_role("option", name=lesson_title(ORDER[1]), exact=True).click()
     student.get_by_label("Class code").fill(code)
     student.get_by_role("button", name="Join").click()
     student.get_by_text(ANSWER, exact=True).click()
