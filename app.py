@@ -43,6 +43,7 @@ LARGE_TEXT_PX = 21  # the root font size of the large-text option (Streamlit's i
 # parallel threads instead, which on two cores halves the time of a drag update (measured) and
 # keeps one student's drag from stalling another's.
 torch.set_num_threads(1)
+resources.reuse_freed_buffers()
 
 
 def main() -> None:

@@ -110,7 +110,7 @@ def imagenet_family(spec: ModelSpec, weights_folder: Path) -> Family:
     if offline_weights(spec.name, weights_folder):
         label = _("{model} · ready offline").format(model=spec.label)
     else:
-        label = _("{model} · pretrained needs internet").format(model=spec.label)
+        label = _("{model} · needs internet").format(model=spec.label)  # short: fits the sidebar in large text
     pretrained = partial(load_network, spec.name, "pretrained", weights_folder=weights_folder)
     fields = partial(imagenet_fields, spec.name)
     return Family(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from probes.shift import fractional_shifts, shift_fractional, shift_image
+from probes.shift import fractional_shifts, shift_image
 
 
 def counted_cells(inside: torch.Tensor, shift_cells: tuple[float, float]) -> torch.Tensor:
@@ -35,7 +35,14 @@ def equivariance_error(
     no cell counts, or the shifted maps are zero there (0 / 0).
     """
     inside = torch.ones(f_reference.shape[-2:], dtype=torch.bool) if inside is None else inside  # (H, W)
-    counted = counted_cells(inside, shift_cells)  # (H, W)
-    expected = shift_fractional(f_reference, *shift_cells)[..., counted]  # (C, n)
-    difference = f_moved[..., counted] - expected  # (C, n)
+    rows, cols = counted_cells(inside, shift_cells).nonzero(as_tuple=True)  # (n,) each
+    width = f_reference.shape[-1]
+    reference, moved = f_reference.flatten(-2), f_moved.flatten(-2)  # (C, H·W)
+    # T_{Δ/s} F(x) at the counted cells only: every source cell of a counted cell lies on the map (that is
+    # what counting it asks), so gathering those sources gives shift_fractional's values there.
+    expected = sum(
+        weight * reference.index_select(1, (rows - dy) * width + (cols - dx))
+        for weight, dy, dx in fractional_shifts(*shift_cells)
+    )  # (C, n)
+    difference = moved.index_select(1, rows * width + cols) - expected  # (C, n)
     return float(difference.double().norm() / expected.double().norm())

@@ -54,7 +54,7 @@ class ShiftReference:
     """The reference maps of estimate_shift, centred and Fourier-transformed once, so that many moved maps
     can be compared with them (the live view compares every drag event's maps with one pinned reference)."""
 
-    spectrum: torch.Tensor  # (C, N_y, N_x // 2 + 1): rfft2 of the centred maps, zero-padded to `size`
+    conjugate: torch.Tensor  # (C, N_y, N_x // 2 + 1): conj(rfft2) of the centred maps, zero-padded to `size`
     shape: tuple[int, int]  # (H, W) of the maps
     size: tuple[int, int]  # (N_y, N_x) of the FFT: (H, W) for a circular correlation
     constant: bool  # every channel was constant: nothing to align with
@@ -67,7 +67,8 @@ def shift_reference(reference: torch.Tensor, circular: bool = False) -> ShiftRef
     h, w = reference.shape[-2:]
     r = _centred(reference.reshape(-1, h, w))  # (C, H, W)
     size = (h, w) if circular else (_fast_size(2 * h - 1), _fast_size(2 * w - 1))
-    return ShiftReference(torch.fft.rfft2(r, s=size), (h, w), size, not r.any())
+    conjugate = torch.fft.rfft2(r, s=size).conj().resolve_conj()  # resolved once, not at every product
+    return ShiftReference(conjugate, (h, w), size, not r.any())
 
 
 def estimate_shift(
@@ -98,7 +99,7 @@ def estimate_shift(
     if prepared.constant or not m.any():
         return None
     size = prepared.size
-    spectrum = (torch.fft.rfft2(m, s=size) * prepared.spectrum.conj()).sum(dim=0)  # (N_y, N_x // 2 + 1)
+    spectrum = (torch.fft.rfft2(m, s=size) * prepared.conjugate).sum(dim=0)  # (N_y, N_x // 2 + 1)
     correlation = torch.fft.irfft2(spectrum, s=size)  # (N_y, N_x); index k is shift k mod size
     ky, kx = divmod(int(correlation.argmax()), size[1])
     return _refine_peak(spectrum, size, (_signed(ky, size[0]), _signed(kx, size[1])), resolution)

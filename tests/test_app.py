@@ -30,6 +30,7 @@ from .plain_words import technical_text
 from .upload_corpus import upload_corpus
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+MAPS_CAPTION = re.compile(r"<p class=\"maps-caption\">(.*?)</p>", re.S)
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,9 @@ def top5_bars(at: AppTest) -> list[str]:
 
 
 def captions(at: AppTest) -> str:
-    return "\n".join(c.value for c in at.caption)
+    """Every caption, the maps' too (drawn in one HTML element with the maps)."""
+    maps = (re.sub(r"<[^>]+>", "", m[1]) for h in at.get("html") for m in re.finditer(MAPS_CAPTION, h.proto.body))
+    return "\n".join([*(c.value for c in at.caption), *maps])
 
 
 def sources(at: AppTest) -> str:
@@ -349,7 +352,7 @@ def test_the_model_list_says_which_pretrained_models_work_offline(monkeypatch, t
     (tmp_path / "squeezenet1_1.pth").write_bytes(b"")  # only its presence counts for the list
     at = start_app(monkeypatch, tmp_path)
     options = at.selectbox(key="model").options
-    assert "SqueezeNet 1.1 · ready offline" in options and "ResNet-18 · pretrained needs internet" in options
+    assert "SqueezeNet 1.1 · ready offline" in options and "ResNet-18 · needs internet" in options
 
 
 @pytest.mark.parametrize("key", list(LESSONS))

@@ -122,7 +122,7 @@ def test_the_catalog_keeps_the_groups_and_says_which_models_are_ready_offline(tm
     weights_file(tmp_path, "convnext_tiny").write_bytes(b"")  # only its presence counts for the list
     families = catalog(tmp_path)
     assert families["convnext_tiny"].label == "ConvNeXt-Tiny · ready offline"
-    assert families["vgg16"].label == "VGG-16 · pretrained needs internet"
+    assert families["vgg16"].label == "VGG-16 · needs internet"
     assert all(families[name].group == spec.group for name, spec in REGISTRY.items())
 
 
@@ -145,9 +145,7 @@ def test_choosing_a_kind_lists_only_its_models_and_shows_the_first(app: AppTest)
     assert not app.exception, app.exception
     modern = [spec.name for spec in REGISTRY.values() if spec.group == MODERN]
     assert app.selectbox(key="model").value == modern[0]
-    assert app.selectbox(key="model").options == [
-        f"{REGISTRY[name].label} · pretrained needs internet" for name in modern
-    ]
+    assert app.selectbox(key="model").options == [f"{REGISTRY[name].label} · needs internet" for name in modern]
     app.session_state[CANVAS_KEY] = {"pos": {"x": 60, "y": 100, "seq": 1, "dragging": True}}  # a drag event
     app.run()
     assert not app.exception, app.exception

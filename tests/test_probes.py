@@ -58,7 +58,7 @@ def test_colour_range_spans_the_chosen_channels_and_never_collapses():
 def test_feature_mosaic_draws_each_cell_as_one_solid_block():
     fmap = torch.zeros(1, 4, 4)
     fmap[0, 1, 2] = 1.0  # one hot cell at row 1, column 2
-    mosaic = np.asarray(feature_mosaic(fmap, [0], (0.0, 1.0)))
+    mosaic = np.asarray(feature_mosaic(fmap, [0], (0.0, 1.0)).convert("RGB"))
     block = round(TILE_PX / 4)
     hot = mosaic[:, : 4 * block].any(axis=2) & (mosaic[:, : 4 * block] != mosaic[0, 0]).any(axis=2)
     rows, cols = np.nonzero(hot)
@@ -68,7 +68,7 @@ def test_feature_mosaic_draws_each_cell_as_one_solid_block():
 
 def test_feature_mosaic_clips_values_outside_the_shared_scale():
     fmap = torch.tensor([[[-5.0, 0.0], [1.0, 9.0]]])
-    mosaic = np.asarray(feature_mosaic(fmap, [0], (0.0, 1.0)))
+    mosaic = np.asarray(feature_mosaic(fmap, [0], (0.0, 1.0)).convert("RGB"))
     block = round(TILE_PX / 2)
     assert (mosaic[0, 0] == mosaic[0, block]).all()  # -5 drawn as 0
     assert (mosaic[block, 0] == mosaic[block, block]).all()  # 9 drawn as 1

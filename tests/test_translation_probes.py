@@ -172,6 +172,25 @@ def test_equivariance_error_is_nan_when_no_cell_is_left_to_compare():
     assert math.isnan(equivariance_error(f, f, (6, 0)))  # everything shifted out of the frame
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1),
+    st.floats(-3, 3).map(lambda v: round(v * 4) / 4),
+    st.floats(-3, 3).map(lambda v: round(v * 4) / 4),
+)
+def test_equivariance_error_is_its_formula_with_the_interpolated_shift_on_the_counted_cells(seed, dy, dx):
+    """The error gathers only the counted cells' sources; the same number comes from moving the whole maps
+    with shift_fractional and comparing them on the counted cells."""
+    generator = torch.Generator().manual_seed(seed)
+    f_reference, f_moved = torch.randn(2, 3, 9, 11, generator=generator)
+    inside = torch.rand(9, 11, generator=generator) > 0.2
+    counted = counted_cells(inside, (dy, dx))
+    expected = shift_fractional(f_reference, dy, dx)[..., counted]
+    by_formula = float((f_moved[..., counted] - expected).double().norm() / expected.double().norm())
+    measured = equivariance_error(f_reference, f_moved, (dy, dx), inside)
+    assert measured == pytest.approx(by_formula, rel=1e-5, nan_ok=True)
+
+
 def test_a_fractional_shift_interpolates_linearly_between_the_whole_cell_shifts_either_side():
     ramp = torch.tensor([[0.0, 1.0, 2.0, 3.0]])  # (1, 4)
     assert shift_fractional(ramp, 0, 0.5).tolist() == [[0.0, 0.5, 1.5, 2.5]]

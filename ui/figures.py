@@ -41,6 +41,17 @@ def _lookup_table() -> np.ndarray:
     return table
 
 
+LEVELS = 255  # a mosaic's colour levels, palette indices 0–254, dark to bright; index 255 is the white of the gaps
+GAP = LEVELS
+
+
+@cache
+def _palette() -> bytes:
+    """The mosaic's palette: LEVELS colours spanning COLOUR_MAP from end to end, then white."""
+    colours = (COLOUR_MAP(np.linspace(0, 1, LEVELS))[:, :3] * 255).round().astype(np.uint8)
+    return colours.tobytes() + bytes((255, 255, 255))
+
+
 def png_data_url(image: Image.Image) -> str:
     """The image as a PNG data URL: it travels inside the page update, with no extra request.
     Fastest compression: for a feature mosaic 2 ms instead of 6 ms, for about the same size (measured)."""
@@ -53,21 +64,25 @@ def feature_mosaic(fmap: torch.Tensor, channels: list[int], value_range: tuple[f
     """The chosen channels of fmap (C, H, W) as coloured tiles on one shared colour scale.
 
     Each cell of a map becomes a square block of pixels (no smoothing), so a one-cell shift is
-    visible as exactly that. Values outside value_range are clipped to its ends.
+    visible as exactly that. Values outside value_range are clipped to its ends. A palette image
+    (one byte per pixel: COLOUR_MAP in LEVELS steps, and white for the gaps): a third of an RGB
+    image's bytes to build and to compress on every drag event.
     """
     low, high = value_range
     maps = fmap[channels].float()  # (k, H, W)
-    levels = ((maps - low) / (high - low)).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
+    levels = ((maps - low) / (high - low)).clamp(0, 1).mul(LEVELS - 1).round().to(torch.uint8).numpy()
     height, width = maps.shape[1:]
     scale = max(1, round(TILE_PX / max(height, width)))
-    tiles = _lookup_table()[levels].repeat(scale, axis=1).repeat(scale, axis=2)  # (k, sH, sW, 3)
+    tiles = levels.repeat(scale, axis=1).repeat(scale, axis=2)  # (k, sH, sW) colour indices
     rows = -(-len(channels) // TILES_PER_ROW)
     tile_h, tile_w = tiles.shape[1:3]
-    mosaic = np.full((rows * (tile_h + GAP_PX) - GAP_PX, TILES_PER_ROW * (tile_w + GAP_PX) - GAP_PX, 3), 255, np.uint8)
+    mosaic = np.full((rows * (tile_h + GAP_PX) - GAP_PX, TILES_PER_ROW * (tile_w + GAP_PX) - GAP_PX), GAP, np.uint8)
     for i, tile in enumerate(tiles):
         top, left = (i // TILES_PER_ROW) * (tile_h + GAP_PX), (i % TILES_PER_ROW) * (tile_w + GAP_PX)
         mosaic[top : top + tile_h, left : left + tile_w] = tile
-    return Image.fromarray(mosaic)
+    image = Image.fromarray(mosaic, mode="P")
+    image.putpalette(_palette())
+    return image
 
 
 def top5_html(classes: list[tuple[str, float]]) -> str:
