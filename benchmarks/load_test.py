@@ -83,7 +83,7 @@ POSITION = re.compile(r"object at x = (\d+), y = (\d+)")
 # Counts each new position the model columns' captions show: an update drawn, whether or not its
 # ack came in time to count (the canvas stops waiting for an ack after 1 s and sends anyway).
 WATCH_DRAWN = """() => {
-    const shown = () => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+    const shown = () => [...document.querySelectorAll(".maps-caption")]
         .map((element) => element.textContent.match(/object at x = \\d+, y = \\d+/)?.[0])
         .find(Boolean);
     let last = shown();
@@ -351,8 +351,9 @@ def canvas_element(client: StreamlitClient) -> Delta | None:
 
 
 def shown_positions(client: StreamlitClient) -> list[Position]:
-    """The positions the model columns' captions show on the client's page, in page order."""
-    matches = (POSITION.search(d.new_element.markdown.body) for _, d in client.find("markdown"))
+    """The positions the model columns' captions show on the client's page, in page order (each caption is in
+    its column's one HTML element, with the maps)."""
+    matches = (POSITION.search(d.new_element.html.body) for _, d in client.find("html"))
     return [(int(m[1]), int(m[2])) for m in matches if m]
 
 
@@ -395,7 +396,7 @@ class ProtocolCanvas(Canvas):
                 self.acked.set()
             if not self.dragging and self.inflight is None and not self.pending.is_set():
                 self.x, self.y = data["x"], data["y"]  # when idle, Python's position is the truth
-        elif element.WhichOneof("type") == "markdown" and POSITION.search(element.markdown.body):
+        elif element.WhichOneof("type") == "html" and POSITION.search(element.html.body):
             shown = shown_positions(self.client)[0]
             if shown != self.shown:
                 self.shown = shown
