@@ -4,7 +4,7 @@ is answered position by position, and no element is ever sent as a reference to 
 have dropped (see .streamlit/config.toml, minCachedMessageSize).
 
 A page that asks for its next run before it has handled the end of the current one (LatePage)
-and drags round and round three positions gets, with Streamlit's default setting, a reference to
+and drags round and round three positions gets, with Streamlit's message cache on, a reference to
 an element it has just dropped: the first test shows it, so that the second, with the app's
 setting, shows the setting is what avoids it.
 """
@@ -20,7 +20,10 @@ from benchmarks.streamlit_client import StreamlitClient
 from tests.conftest import app_env
 from tests.live_server import running_app
 
-STREAMLIT_DEFAULT_CACHE = {"STREAMLIT_GLOBAL_MIN_CACHED_MESSAGE_SIZE": "10000"}  # bytes, Streamlit's default
+# Streamlit's message cache on for every element of 1 kB or more. Its default, 10 kB, is passed by the pretrained
+# column's element (maps, caption, bars: the test passed so with the shared weights), but the scratch twin's alone,
+# a palette PNG, can stay under it on a machine without weights; the mechanism is the same at any size.
+STREAMLIT_CACHE_ON = {"STREAMLIT_GLOBAL_MIN_CACHED_MESSAGE_SIZE": "1000"}
 # Round and round three positions: each comes back three runs after it was drawn, as the page drops it.
 ROUNDS = [(100, 112), (120, 112), (140, 112)] * 4
 TIMEOUT_S = 60
@@ -75,8 +78,8 @@ async def drag_in_rounds(url: str) -> tuple[LatePage, LatePage, list[bool]]:
         await asyncio.gather(dragging.close(), idle.close())
 
 
-def test_streamlit_default_message_cache_breaks_a_drag_in_rounds() -> None:
-    with running_app(app_env() | STREAMLIT_DEFAULT_CACHE, timeout_s=TIMEOUT_S) as url:
+def test_streamlit_message_cache_breaks_a_drag_in_rounds() -> None:
+    with running_app(app_env() | STREAMLIT_CACHE_ON, timeout_s=TIMEOUT_S) as url:
         dragging, _, _ = asyncio.run(drag_in_rounds(url))
     assert dragging.references > 0
     assert any("cached message missing" in error for error in dragging.protocol_errors)
