@@ -47,9 +47,8 @@ GAP = LEVELS
 
 @cache
 def _palette() -> bytes:
-    """The mosaic's palette: LEVELS colours spanning COLOUR_MAP from end to end, then white."""
-    colours = (COLOUR_MAP(np.linspace(0, 1, LEVELS))[:, :3] * 255).round().astype(np.uint8)
-    return colours.tobytes() + bytes((255, 255, 255))
+    """The mosaic's palette: LEVELS colours of the lookup table from end to end, then white."""
+    return _lookup_table()[np.linspace(0, 255, LEVELS).round().astype(int)].tobytes() + bytes((255, 255, 255))
 
 
 def png_data_url(image: Image.Image) -> str:
