@@ -99,6 +99,7 @@ from ui.state import (
     LAB_WIDTH,
     Key,
 )
+from ui.uploads import limited
 
 LAB_CLASSES = NEW_CLASSES  # the classes of the experiment and of the drag view's teaching CNNs
 CANVASES = (48, 64, 96)
@@ -863,7 +864,7 @@ LAB_UPLOAD_MB = 32  # the lab's largest networks (a flatten head of at most 4 mi
 def upload_panel(config: SmallCNNConfig) -> None:
     """Load weights saved from this app into the architecture chosen above."""
     st.file_uploader(
-        _("Load saved weights into the architecture above (.pt)"),
+        limited(_("Load saved weights into the architecture above (.pt)"), LAB_UPLOAD_MB),
         type=["pt"],
         key=LAB_UPLOAD.name,
         on_change=take_weights,

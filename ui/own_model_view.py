@@ -13,12 +13,14 @@ from models.own_model import OwnModelError, read_own_weights
 from models.registry import REGISTRY
 from scene.words import Words, said, shown
 from ui.state import MODEL, OWN_ARCHITECTURE, OWN_ERROR, OWN_LABELS_UPLOAD, OWN_MODEL, OWN_WEIGHTS_UPLOAD
+from ui.uploads import limited
 
 logger = logging.getLogger(__name__)
 
 # Per file, in MB: every architecture's weights but VGG's (507 and 528 MB; those go in the weights folder). A file
 # stays in the server's memory while it is in the uploader, beside the model loaded from it.
 UPLOAD_MB = 300
+LABELS_MB = 1  # 1,000 class names take some 20 kB
 
 
 def own_model_ui() -> None:
@@ -33,7 +35,7 @@ def own_model_ui() -> None:
             help=_("The torchvision architecture your weights are for. Found from the file's layers if you leave it."),
         )
         st.file_uploader(
-            _("Weights (a state_dict, .pth or .pt)"),
+            limited(_("Weights (a state_dict, .pth or .pt)"), UPLOAD_MB),
             type=["pth", "pt"],
             key=OWN_WEIGHTS_UPLOAD.name,
             on_change=take_own_model,
@@ -45,8 +47,9 @@ def own_model_ui() -> None:
             ).format(limit=UPLOAD_MB),
         )
         st.file_uploader(
-            _("Class names (optional, .txt: one per line)"),
+            limited(_("Class names (optional, .txt: one per line)"), LABELS_MB),
             type=["txt"],
+            max_upload_size=LABELS_MB,
             key=OWN_LABELS_UPLOAD.name,
             on_change=take_own_model,
             # TRANSLATORS: {names} are the names the classes get, never translated: "class 0, class 1"

@@ -26,6 +26,13 @@ UPLOADS_KEPT = 5  # per session: each is a PNG of at most 448 × 448
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif"]
 
 
+def limited(label: str, mb: int) -> str:
+    """An uploader's label with its size limit, in the page's language (Streamlit's own hint under the button is
+    English whatever the language, and ui/page.css hides it)."""
+    # TRANSLATORS: after an uploader's label: the largest file it takes
+    return _("{label} · at most {mb} MB").format(label=label, mb=mb)
+
+
 def uploaded_objects() -> dict[str, tuple[str, bytes]]:
     """This session's uploads, oldest first: object name -> (the file's name, the checked image as PNG)."""
     return UPLOADS.get()
@@ -50,7 +57,7 @@ def object_choices(objects: tuple[str, ...], uploads: bool) -> dict[str, str]:
 def upload_ui() -> None:
     """The uploader under the object choice, and why the last file was refused, if it was."""
     st.file_uploader(
-        _("…or drag in your own (PNG, JPEG, WebP, GIF)"),
+        limited(_("…or drag in your own (PNG, JPEG, WebP, GIF)"), MAX_UPLOAD_BYTES // 2**20),
         type=UPLOAD_TYPES,
         key=OBJECT_UPLOAD.name,
         on_change=take_upload,
