@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from scripts.servers import ROOT, app_command, free_port, serving
 from tests.plain_words import assert_plain_page
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "browser_page", "free_port", "launch_chromium", "running_app"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "ROOT",
+    "browser_page",
+    "choose",
+    "free_port",
+    "launch_chromium",
+    "running_app",
+]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -58,3 +69,16 @@ def browser_page(url: str, width: int = 1600, height: int = 1200) -> Iterator[Pa
             assert_plain_page(page)
         finally:
             browser.close()
+
+
+def choose(page: Page, box: str, option: str | re.Pattern[str]) -> None:
+    """Pick `option` (a name, or a pattern of one) in the select box `box`; again if a rerun closed its list before
+    the click (seen in CI)."""
+    for _ in range(3):
+        page.get_by_role("combobox", name=box).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"{option!r} never showed in the list of {box!r}")

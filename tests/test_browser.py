@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 import torch
 from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from torchvision.models import get_model
 
-from tests.live_server import ROOT, browser_page
+from tests.live_server import ROOT, browser_page, choose
 from tests.plain_words import assert_plain_page
 from ui.lessons import LESSONS
 
@@ -29,18 +28,6 @@ def python_position(page: Page) -> tuple[int, int] | None:
     captions = page.get_by_text(POSITION).all_inner_texts()
     match = POSITION.search(captions[0]) if captions else None
     return (int(match[1]), int(match[2])) if match else None
-
-
-def choose(page: Page, box: str, option: str) -> None:
-    """Pick `option` in the select box `box`; again if a rerun closed its list before the click (seen in CI)."""
-    for _ in range(3):
-        page.get_by_role("combobox", name=box).click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"{option!r} never showed in the list of {box!r}")
 
 
 @pytest.fixture

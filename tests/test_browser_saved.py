@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import app_env
-from tests.live_server import free_port, launch_chromium, running_app
+from tests.live_server import choose, free_port, launch_chromium, running_app
 from tests.plain_words import assert_plain_page
 from ui.saved_work import COOKIE
 
@@ -38,8 +38,7 @@ def test_a_trained_lab_model_and_the_view_survive_a_reload_and_a_server_restart(
             page.get_by_role("button", name="Train", exact=True).click()
             expect(page.get_by_text(re.compile(r"Your model \(trained; objects at"))).to_be_visible(timeout=120_000)
             page.get_by_role("link", name="Drag view").click()
-            page.get_by_role("combobox", name="Architecture").click()
-            page.get_by_role("option", name=LAB_LABEL).click()
+            choose(page, "Architecture", LAB_LABEL)
             page.get_by_text("object at x = 32, y = 32").first.wait_for(timeout=60_000)  # the lab's 64-px canvas
             canvas = page.locator(".drag-canvas canvas")
             canvas.focus()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.live_server import launch_chromium
+from tests.live_server import choose, launch_chromium
 from tests.plain_words import assert_plain_page
 from tests.test_browser import POSITION, python_position
 
@@ -29,12 +29,6 @@ def open_session(browser: Browser, url: str, errors: list[str]) -> Page:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     return page
-
-
-def choose_object(page: Page, name: str) -> None:
-    """Pick the dragged object in the sidebar, as a student does."""
-    page.get_by_role("combobox", name="Object").click()
-    page.get_by_role("option", name=name, exact=True).click()
 
 
 def canvas_point(page: Page, x: float, y: float) -> tuple[float, float]:
@@ -110,7 +104,7 @@ def test_two_sessions_dragging_at_once_each_keep_their_own_object_position_and_r
     two_sessions: tuple[Page, Page, list[str]],
 ) -> None:
     cat, star, errors = two_sessions
-    choose_object(star, "star")
+    choose(star, "Object", "star")
     wait_for(lambda: star_pixels(star) > 1000, "the star on the second page's canvas")
 
     # Both drag at once: one mouse move on each page in turn, reading both pages' positions.

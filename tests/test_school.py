@@ -12,7 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from scripts.servers import AFFINITY_COOKIE, running_school
 from tests.conftest import SECRET, app_env
-from tests.live_server import launch_chromium
+from tests.live_server import choose, launch_chromium
 from tests.plain_words import assert_plain_page
 from tests.test_saved_work import picture as red_picture
 from ui.lessons import ORDER, lesson_title
@@ -44,8 +44,7 @@ def start_class(teacher: Page, url: str) -> str:
 
 
 def answer_in_class(student: Page, code: str) -> None:
-    student.get_by_role("combobox", name="Lesson").click()
-    student.get_by_role("option", name=lesson_title(ORDER[1]), exact=True).click()
+    choose(student, "Lesson", lesson_title(ORDER[1]))
     student.get_by_label("Class code").fill(code)
     student.get_by_role("button", name="Join").click()
     student.get_by_text(ANSWER, exact=True).click()
