@@ -296,6 +296,19 @@ def test_a_model_trained_in_the_lab_is_offered_in_the_drag_view_beside_its_untra
     assert "weights from a file" in at.markdown[0].value
 
 
+@pytest.mark.parametrize(("language", "words"), [("en", "at most"), ("de", "höchstens")])
+def test_each_uploader_says_in_the_page_s_language_the_limit_it_enforces(monkeypatch, tmp_path, language, words):
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = language
+    at.run()
+    uploaders = {u.key: u.proto for u in at.get("file_uploader")}
+    assert {"object_upload", "own_weights_upload", "own_labels_upload"} <= set(uploaders), set(uploaders)
+    for key, proto in uploaders.items():
+        assert proto.label.endswith(f" · {words} {proto.max_upload_size_mb} MB"), (key, proto.label)
+    assert uploaders["own_labels_upload"].max_upload_size_mb == 1
+
+
 def test_every_file_of_the_upload_corpus_becomes_the_object_or_is_refused_with_a_message(monkeypatch, tmp_path, caplog):
     at = start_app(monkeypatch, tmp_path)
     for name, (data, accepted) in upload_corpus().items():
