@@ -99,7 +99,7 @@ from ui.state import (
     LAB_WIDTH,
     Key,
 )
-from ui.uploads import limited
+from ui.uploads import sized_uploader
 
 LAB_CLASSES = NEW_CLASSES  # the classes of the experiment and of the drag view's teaching CNNs
 CANVASES = (48, 64, 96)
@@ -863,13 +863,13 @@ LAB_UPLOAD_MB = 32  # the lab's largest networks (a flatten head of at most 4 mi
 
 def upload_panel(config: SmallCNNConfig) -> None:
     """Load weights saved from this app into the architecture chosen above."""
-    st.file_uploader(
-        limited(_("Load saved weights into the architecture above (.pt)"), LAB_UPLOAD_MB),
+    sized_uploader(
+        _("Load saved weights into the architecture above (.pt)"),
+        LAB_UPLOAD_MB,
         type=["pt"],
         key=LAB_UPLOAD.name,
         on_change=take_weights,
         args=(config,),
-        max_upload_size=LAB_UPLOAD_MB,
         help=_("Choose the same architecture and canvas as when the weights were saved."),
     )
     if error := LAB_UPLOAD_ERROR.get():

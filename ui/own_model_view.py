@@ -13,7 +13,7 @@ from models.own_model import OwnModelError, read_own_weights
 from models.registry import REGISTRY
 from scene.words import Words, said, shown
 from ui.state import MODEL, OWN_ARCHITECTURE, OWN_ERROR, OWN_LABELS_UPLOAD, OWN_MODEL, OWN_WEIGHTS_UPLOAD
-from ui.uploads import limited
+from ui.uploads import sized_uploader
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +34,22 @@ def own_model_ui() -> None:
             on_change=take_own_model,
             help=_("The torchvision architecture your weights are for. Found from the file's layers if you leave it."),
         )
-        st.file_uploader(
-            limited(_("Weights (a state_dict, .pth or .pt)"), UPLOAD_MB),
+        sized_uploader(
+            _("Weights (a state_dict, .pth or .pt)"),
+            UPLOAD_MB,
             type=["pth", "pt"],
             key=OWN_WEIGHTS_UPLOAD.name,
             on_change=take_own_model,
-            max_upload_size=UPLOAD_MB,
             help=_(
                 "Saved with torch.save(model.state_dict(), 'weights.pth') from a torchvision model, fine-tuned to "
                 "any number of classes. Images are fed to it as to its ImageNet weights (same mean and std). At "
                 "most {limit} MB: VGG's weights are larger, and go in the weights folder."
             ).format(limit=UPLOAD_MB),
         )
-        st.file_uploader(
-            limited(_("Class names (optional, .txt: one per line)"), LABELS_MB),
+        sized_uploader(
+            _("Class names (optional, .txt: one per line)"),
+            LABELS_MB,
             type=["txt"],
-            max_upload_size=LABELS_MB,
             key=OWN_LABELS_UPLOAD.name,
             on_change=take_own_model,
             # TRANSLATORS: {names} are the names the classes get, never translated: "class 0, class 1"

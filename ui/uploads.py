@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from typing import Any
 
 import streamlit as st
 from PIL import Image
@@ -26,11 +27,11 @@ UPLOADS_KEPT = 5  # per session: each is a PNG of at most 448 × 448
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif"]
 
 
-def limited(label: str, mb: int) -> str:
-    """An uploader's label with its size limit, in the page's language (Streamlit's own hint under the button is
-    English whatever the language, and ui/page.css hides it)."""
+def sized_uploader(label: str, mb: int, **options: Any) -> None:
+    """A file uploader that takes files of at most `mb` MB and says so after its label, in the page's language
+    (Streamlit's own hint under the button is English whatever the language, and ui/page.css hides it)."""
     # TRANSLATORS: after an uploader's label: the largest file it takes
-    return _("{label} · at most {mb} MB").format(label=label, mb=mb)
+    st.file_uploader(_("{label} · at most {mb} MB").format(label=label, mb=mb), max_upload_size=mb, **options)
 
 
 def uploaded_objects() -> dict[str, tuple[str, bytes]]:
@@ -56,12 +57,12 @@ def object_choices(objects: tuple[str, ...], uploads: bool) -> dict[str, str]:
 
 def upload_ui() -> None:
     """The uploader under the object choice, and why the last file was refused, if it was."""
-    st.file_uploader(
-        limited(_("…or drag in your own (PNG, JPEG, WebP, GIF)"), MAX_UPLOAD_BYTES // 2**20),
+    sized_uploader(
+        _("…or drag in your own (PNG, JPEG, WebP, GIF)"),
+        MAX_UPLOAD_BYTES // 2**20,
         type=UPLOAD_TYPES,
         key=OBJECT_UPLOAD.name,
         on_change=take_upload,
-        max_upload_size=MAX_UPLOAD_BYTES // 2**20,
         help=_(
             "A photo or drawing of one object. Transparent parts stay transparent; it is made square by "
             "padding. It stays in your session only."
