@@ -66,9 +66,9 @@ FOCUSED = """() => {
 def test_text_is_readable_before_the_page_style_arrives(page: Page):
     """A full page load draws captions a moment before ui/page.css is in the page (seen in CI): the theme's own
     colours must pass without that style, so axe-core audits the page with the style switched off."""
-    for path in ["/?lesson=free&lang=en", "/lab"]:
+    for path, shown in [("/?lesson=free&lang=en", ".top5"), ("/lab", "[data-testid='stCaptionContainer']")]:
         page.goto(f"{base(page)}{path}")
-        settled(page, ".top5" if path.startswith("/?") else "[data-testid='stCaptionContainer']")
+        settled(page, shown)
         switched = page.evaluate(
             """() => { const own = [...document.querySelectorAll("style")].filter(
                 (s) => s.textContent.includes("stCaptionContainer"));
