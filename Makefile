@@ -18,7 +18,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 .PHONY: run class school offline test bench messages
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py
+	$(PY) -m streamlit run serve.py
 
 # Where there is internet: download, verify and cache the pretrained weights so the app works offline.
 # Optional: MODELS="resnet18 vgg11" (default: all), TO=/media/usb/weights (copy them there for another machine).

@@ -57,6 +57,8 @@ from playwright.async_api import Browser, Page, Playwright, WebSocket, async_pla
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from streamlit.proto.Delta_pb2 import Delta
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from benchmarks.streamlit_client import ElementPath, StreamlitClient
 from models import REGISTRY, WEIGHTS_DIR_ENV
@@ -270,7 +272,8 @@ class BrowserSession(Session):
         def closed(_: WebSocket) -> None:
             self.closed_sockets += 1
 
-        socket.on("close", closed)
+        if socket.url.endswith("/_stcore/stream"):  # the session's own, not the drag route's
+            socket.on("close", closed)
 
     def canvas(self) -> Canvas:
         return BrowserCanvas(self.page)
@@ -363,15 +366,20 @@ def to_pixel(v: float) -> int:
 
 
 class ProtocolCanvas(Canvas):
-    """drag_canvas.js's side of the drag, in Python. The canvas sends the newest position only
-    once Python has acknowledged the previous one (its seq comes back as `ack` in the component's
-    data) or ACK_TIMEOUT_S passed; positions that pile up meanwhile are dropped. Each position is
-    the component's state {"pos": {x, y, seq, dragging}}, sent with a rerun of its fragment."""
+    """drag_canvas.js's side of the drag, in Python. The canvas sends the newest position only once the previous
+    one is answered, or ACK_TIMEOUT_S passed; positions that pile up meanwhile are dropped. While the mouse button
+    is down, each position goes to the drag route (ui/drag_route.py) over a websocket of its own, and its answer is
+    the update; at a rest (or if the route refuses) it is the component's state {"pos": {x, y, seq, dragging}},
+    sent with a rerun of its fragment, and acknowledged by its seq coming back as `ack` in the component's data.
+    With `route=False`, every position goes through Streamlit, as a drag the route refused does."""
 
-    def __init__(self, client: StreamlitClient, element: Delta) -> None:
+    def __init__(self, client: StreamlitClient, element: Delta, route: bool = True) -> None:
         self.client = client
         data = json.loads(element.new_element.bidi_component.json)
         self.x, self.y, self.seq = data["x"], data["y"], data.get("ack", 0)
+        self.use_route = route
+        self.route: dict[str, str] | None = data.get("route")
+        self.route_socket: ClientConnection | None = None
         self.widget_id, self.fragment_id = element.new_element.bidi_component.id, element.fragment_id
         self.dragging = False
         self.inflight: int | None = None
@@ -390,6 +398,7 @@ class ProtocolCanvas(Canvas):
         if element.WhichOneof("type") == "bidi_component" and element.bidi_component.component_name == CANVAS_COMPONENT:
             self.widget_id, self.fragment_id = element.bidi_component.id, delta.fragment_id
             data = json.loads(element.bidi_component.json)
+            self.route = data.get("route")
             if self.inflight is not None and data["ack"] >= self.inflight:
                 self.counts.acked += 1
                 self.inflight = None
@@ -397,12 +406,15 @@ class ProtocolCanvas(Canvas):
             if not self.dragging and self.inflight is None and not self.pending.is_set():
                 self.x, self.y = data["x"], data["y"]  # when idle, Python's position is the truth
         elif element.WhichOneof("type") == "html" and POSITION.search(element.html.body):
-            shown = shown_positions(self.client)[0]
-            if shown != self.shown:
-                self.shown = shown
-                self.drawn_positions += 1
-                if (sent := self.sent_at.pop(shown, None)) is not None:
-                    self.counts.latencies_ms.append((time.monotonic() - sent) * 1000)
+            self._shows(shown_positions(self.client)[0])
+
+    def _shows(self, shown: Position) -> None:
+        """The model columns now show `shown`: a new position drawn, and the latency of its update."""
+        if shown != self.shown:
+            self.shown = shown
+            self.drawn_positions += 1
+            if (sent := self.sent_at.pop(shown, None)) is not None:
+                self.counts.latencies_ms.append((time.monotonic() - sent) * 1000)
 
     async def _send_newest(self) -> None:
         """Send the newest position whenever one waits and none is in flight."""
@@ -414,11 +426,33 @@ class ProtocolCanvas(Canvas):
             self.counts.sent += 1
             self.sent_at[(self.x, self.y)] = time.monotonic()
             self.acked.clear()
+            if self.dragging and self.use_route and self.route and await self._ask_route():
+                continue
             pos = {"x": self.x, "y": self.y, "seq": self.seq, "dragging": self.dragging}
             await self.client.send_json_value(self.widget_id, {"pos": pos}, self.fragment_id)
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.acked.wait(), ACK_TIMEOUT_S)
             self.inflight = None
+
+    async def _ask_route(self) -> bool:
+        """Send the position to the drag route and take its answer as the update; False if the route refused (the
+        rest of this drag then goes through Streamlit, as drag_canvas.js does)."""
+        assert self.route is not None
+        try:
+            if self.route_socket is None:
+                self.route_socket = await self.client.open_socket(self.route["path"])
+            asked = {"session": self.route["session"], "token": self.route["token"], "x": self.x, "y": self.y}
+            await self.route_socket.send(json.dumps(asked))
+            answer = json.loads(await self.route_socket.recv())
+        except ConnectionClosed:
+            answer = {"error": "closed"}
+        self.inflight = None
+        if "error" in answer:
+            self.route, self.route_socket = None, None
+            return False
+        self.counts.acked += 1
+        self._shows(next(map(POSITION.search, answer["columns"].values()))[1:3])
+        return True
 
     async def press(self, x: float, y: float) -> None:
         self.dragging = True

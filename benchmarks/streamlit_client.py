@@ -69,6 +69,7 @@ class StreamlitClient:
         self._max_cached_age = 2
         self._changed = asyncio.Condition()
         self._socket: ClientConnection | None = None
+        self._cookie_header: dict[str, str] | None = None  # the cookies of the session, for its other sockets
         self._receiver: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -76,17 +77,25 @@ class StreamlitClient:
         """Open the websocket as the browser does and ask for the page's first run."""
         cookies = await asyncio.to_thread(self._cookies)
         token = cookies[XSRF_COOKIE].value if XSRF_COOKIE in cookies else None
-        self._socket = await connect(
-            f"ws{self.url.removeprefix('http')}/_stcore/stream",
+        self._cookie_header = {"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookies.items())} if cookies else None
+        self._socket = await self.open_socket(
+            "/_stcore/stream", subprotocols=[Subprotocol("streamlit"), Subprotocol(token or NO_XSRF_TOKEN)]
+        )
+        self._receiver = asyncio.create_task(self._receive())
+        await self.rerun()
+
+    async def open_socket(self, path: str, subprotocols: list[Subprotocol] | None = None) -> ClientConnection:
+        """A websocket to `path` of the app, opened as the page opens its own (with the session's cookies, so that
+        behind a proxy it reaches the same replica)."""
+        return await connect(
+            f"ws{self.url.removeprefix('http')}{path}",
             origin=Origin(self.url),
-            subprotocols=[Subprotocol("streamlit"), Subprotocol(token or NO_XSRF_TOKEN)],
-            additional_headers={"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookies.items())} if cookies else None,
+            subprotocols=subprotocols,
+            additional_headers=self._cookie_header,
             max_size=None,  # pages with images inlined run to megabytes
             ping_interval=None,  # browsers do not ping; they answer the server's pings, as this does
             proxy=None,
         )
-        self._receiver = asyncio.create_task(self._receive())
-        await self.rerun()
 
     def _cookies(self) -> SimpleCookie:
         """The cookies the server sets on its health check, the frontend's first request: the XSRF cookie, and

@@ -35,7 +35,7 @@ def main() -> None:
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        "serve.py",
         "--server.address=0.0.0.0",
         f"--server.port={args.port}",
     ]

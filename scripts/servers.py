@@ -85,7 +85,7 @@ def app_command(port: int, address: str = "127.0.0.1") -> list[str]:
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        "serve.py",
         "--server.headless=true",
         f"--server.port={port}",
         f"--server.address={address}",

@@ -21,6 +21,7 @@ from models.small_cnn import build_small_cnn
 from probes import grid_positions
 from ui.export import zip_bytes
 from ui.lessons import LESSONS
+from ui.live_update import update
 from ui.notes import NOTES
 from ui.state import CANVAS_KEY
 from ui.uploads import UPLOAD_PREFIX, UPLOADS_KEPT
@@ -180,6 +181,24 @@ def test_measurements_compare_against_the_reference_and_wait_for_the_release_unl
     assert "(+4.8, +0.0) cells" in readouts(at)  # beside the maps, live: 38 px at the default layer's stride 8
     assert set(at.session_state.measured[-1].reports["scratch"]) == {"features.6.add"}
     assert table.count("<tr>") == 1 + len(REGISTRY["mobilenet_v2"].layers)  # header + one row per probe layer
+
+
+def test_a_drag_update_outside_a_run_shows_what_a_run_draws_and_extends_the_same_path(monkeypatch, tmp_path):
+    # The drag route (ui.drag_route) answers from the LiveScene the last run left in the session's state
+    at = start_app(monkeypatch, tmp_path)
+    at.selectbox(key="lesson").set_value("equivariance").run()  # lesson 1: measured live
+    x, y = (int(LESSONS["equivariance"].view[k]) for k in ("x", "y"))
+    scene = at.session_state.live_scene
+    answer = update(scene, x + 20, y, dragging=True)  # as the route computes a drag's update, outside any run
+    assert f"object at x = {x + 20}, y = {y}" in answer.columns["scratch"]
+    assert "equivariance error" in answer.columns["scratch"] and "20 px right" in answer.sentence
+    assert at.session_state.path[-1]["x"] == x + 20  # the session's own path, and its measurements
+    assert at.session_state.measured[-1].position == (x + 20, y)
+    drag_to(at, x + 20, y, seq=1)  # the same position through a run of the page
+    drawn = next(e.proto.body for e in at.get("html") if 'data-column="scratch"' in e.proto.body)
+    assert re.sub(r"^<div [^>]*>|</div>$", "", drawn) == answer.columns["scratch"]
+    assert len(at.session_state.path) == 2  # the run did not add the position the route had
+    assert at.session_state.live_scene is not scene  # each run leaves its own
 
 
 def test_each_rest_adds_a_point_to_the_shift_plot_and_a_new_reference_clears_it(monkeypatch, tmp_path):

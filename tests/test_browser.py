@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 import zipfile
@@ -12,11 +13,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import torch
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, WebSocket, expect
 from torchvision.models import get_model
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from tests.live_server import ROOT, browser_page, choose
-from tests.plain_words import assert_plain_page
+from tests.plain_words import assert_plain_page, technical_text
+from ui.drag_route import PATH as DRAG_PATH
 from ui.lessons import LESSONS
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -240,3 +244,85 @@ def test_weights_of_your_own_larger_than_a_picture_upload_through_the_real_page(
     inputs.nth(0).set_input_files(weights)
     expect(app_page.get_by_role("heading", name="Your model")).to_be_visible(timeout=90_000)
     expect(app_page.get_by_text(re.compile("daisy|rose|tulip")).first).to_be_visible(timeout=30_000)
+
+
+def live_columns(page: Page) -> dict[str, str]:
+    """Each model column's maps, caption, class bars and readout, as the page holds them now."""
+    return {column.get_attribute("data-column"): column.inner_html() for column in page.locator(".live-column").all()}
+
+
+def drag_right(page: Page, start: tuple[int, int], pixels: int) -> None:
+    """Press the mouse on the object at `start` (canvas pixels) and move it `pixels` to the right; keep it pressed."""
+    box = page.locator(".drag-canvas canvas").bounding_box()
+    scale = box["width"] / 224
+    page.mouse.move(box["x"] + start[0] * scale, box["y"] + start[1] * scale)
+    page.mouse.down()
+    page.mouse.move(box["x"] + (start[0] + pixels) * scale, box["y"] + start[1] * scale, steps=pixels // 2)
+
+
+def route_answers(url: str, messages: list[str]) -> list[dict]:
+    """What the drag route answers, in order, to `messages` sent on one WebSocket of its own."""
+    answers = []
+    with connect(url, open_timeout=30) as socket:
+        for message in messages:
+            socket.send(message)
+            answers.append(json.loads(socket.recv(timeout=60)))
+    return answers
+
+
+def test_during_a_drag_the_drag_route_answers_with_what_the_run_at_the_release_draws(app_page: Page):
+    app_page.goto(app_page.url.split("?")[0] + "?lesson=equivariance")  # lesson 1: measured live
+    app_page.get_by_text(f"Lesson 1 of {len(LESSONS)}").wait_for(timeout=90_000)
+    app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=90_000)
+    sent, sockets = [], []
+
+    def watch(socket: WebSocket) -> None:
+        if socket.url.endswith(DRAG_PATH):
+            sockets.append(socket.url)
+            socket.on("framesent", lambda payload: sent.append(payload))
+
+    app_page.on("websocket", watch)
+    app_page.locator(".drag-canvas canvas").wait_for()
+    routed = app_page.evaluate("window.shiftLabStats.routed")
+    seq = app_page.locator(".live-column").first.get_attribute("data-seq")
+    drag_right(app_page, (112, 112), 20)
+    app_page.get_by_text("object at x = 132, y = 112").first.wait_for(timeout=15_000)
+    time.sleep(1)  # every answer in
+    during = live_columns(app_page)
+    assert len(sockets) == 1 and len(sent) >= 3  # one socket for the whole drag
+    assert app_page.evaluate("window.shiftLabStats.routed") - routed == len(sent)
+    assert app_page.get_by_label("x (object centre)").input_value() == "112"  # no run of the page meanwhile
+    assert "equivariance error" in " ".join(during.values())  # the lesson's measurements, live
+    expect(app_page.locator("[aria-live]")).to_contain_text("20 px right", timeout=5_000)  # throttled
+    app_page.mouse.up()
+    expect(app_page.get_by_label("x (object centre)")).to_have_value("132", timeout=15_000)
+    expect(app_page.locator(".live-column").first).not_to_have_attribute("data-seq", seq or "", timeout=15_000)
+    app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
+    assert live_columns(app_page) == during  # the run at the release drew what the route had shown
+
+    asked = json.loads(sent[-1])
+    (answer,) = route_answers(sockets[0], [json.dumps(asked)])
+    assert all("object at x = 132, y = 112" in html for html in answer["columns"].values())
+    for refused in (asked | {"token": "not-the-token"}, asked | {"session": "no-such-session"}, "{not json"):
+        with connect(sockets[0], open_timeout=30) as socket:
+            socket.send(refused if isinstance(refused, str) else json.dumps(refused))
+            error = json.loads(socket.recv(timeout=60))["error"]
+            assert error and not technical_text(error)
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(timeout=60)
+            assert closed.value.rcvd.code == 1008
+
+
+def test_a_drag_the_route_refuses_goes_through_the_app_and_still_follows_the_mouse(app_page: Page):
+    app_page.route_web_socket(f"**{DRAG_PATH}", lambda socket: socket.close())
+    app_page.reload()  # the page's sockets from now on are routed
+    app_page.get_by_text("object at x = 112, y = 112").first.wait_for(timeout=90_000)
+    app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=90_000)
+    drag_right(app_page, (112, 112), 30)
+    # shown during the drag by runs of the page (its position box follows), though the route answered none
+    expect(app_page.get_by_label("x (object centre)")).to_have_value("142", timeout=15_000)
+    app_page.get_by_text("object at x = 142, y = 112").first.wait_for(timeout=15_000)
+    assert app_page.evaluate("window.shiftLabStats.routed") == 0
+    app_page.mouse.up()
+    app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
+    assert python_position(app_page) == (142, 112)

@@ -49,11 +49,12 @@ class LatePage(StreamlitClient):
 
 
 async def open_page(url: str) -> tuple[LatePage, ProtocolCanvas]:
-    """A session with its first run drawn, and its drag canvas."""
+    """A session with its first run drawn, and its drag canvas, which drags through runs of the page (as it does
+    when the drag route refuses): the runs are what this module tests."""
     page = LatePage(url)
     await page.connect()
     assert await page.wait_until(lambda: canvas_element(page) is not None, TIMEOUT_S), "no canvas"
-    return page, ProtocolCanvas(page, canvas_element(page))
+    return page, ProtocolCanvas(page, canvas_element(page), route=False)
 
 
 async def drag_in_rounds(url: str) -> tuple[LatePage, LatePage, list[bool]]:

@@ -22,12 +22,16 @@ export default function ({ data, parentElement }) {
     r = { node: parentElement.querySelector("[aria-live]"), shownAt: 0, timer: null, text: "" };
     regions.set(parentElement, r);
   }
-  r.text = data.text;
-  const show = () => { r.timer = null; r.shownAt = performance.now(); r.node.textContent = r.text; };
-  const wait = data.throttle_ms - (performance.now() - r.shownAt);
-  if (r.node.textContent === r.text) return;
-  if (wait <= 0) show();
-  else if (r.timer === null) r.timer = setTimeout(show, wait);
+  const say = (text) => {
+    r.text = text;
+    const show = () => { r.timer = null; r.shownAt = performance.now(); r.node.textContent = r.text; };
+    const wait = data.throttle_ms - (performance.now() - r.shownAt);
+    if (r.node.textContent === r.text) return;
+    if (wait <= 0) show();
+    else if (r.timer === null) r.timer = setTimeout(show, wait);
+  };
+  globalThis.shiftLabAnnounce = say;  // for the drag canvas, which shows a drag's updates itself
+  say(data.text);
 }
 """
 _CSS = """

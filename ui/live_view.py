@@ -1,19 +1,19 @@
 """The live view: scene, feature maps, class scores and the chosen layer's numbers for both models,
 redrawn on every move; and below it, what is redrawn whenever the object rests.
 
-The view is one fragment, so a drag reruns only this part of the page, and it holds only what a
-projector shows: the fewer elements a drag event redraws, the faster the browser follows (each element
-costs it a restyle). When the object comes to rest (release, arrow key, typed position), the fragment
-asks for a run of the whole page instead, and the panels below (results, path, every layer's table,
-shift plots, download) are drawn from that run's values. Every panel is computed before any is drawn
-(see ui/panel.py); the drag canvas is drawn last, so its acknowledgement reaches the browser after the
-plots it asked for.
+During a drag the page asks the drag route (ui.drag_route) for each update and swaps it into the model
+columns itself, with no run of the page; each run of the view leaves the LiveScene the route updates from
+(ui.live_update), and draws its columns with the same code. A drag the route refused comes here instead:
+the view is one fragment, so such a drag reruns only this part of the page. When the object comes to rest
+(release, arrow key, typed position), the fragment asks for a run of the whole page, and the panels below
+(results, path, every layer's table, shift plots, download) are drawn from that run's values. Every panel
+is computed before any is drawn (see ui/panel.py); the drag canvas is drawn last, so its acknowledgement
+reaches the browser after the plots it asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from itertools import accumulate, pairwise
 from math import dist
 
@@ -21,19 +21,21 @@ import streamlit as st
 import torch
 
 from locales import _
-from models import Network, run_side_by_side
+from models import Network
 from models.families import Column, Family
 from probes import top_k
 from scene.words import shown
 from ui import resources
-from ui.announce import ModelChange, announce, sentence
+from ui.announce import announce
 from ui.drag_canvas import drag_canvas
+from ui.drag_route import PATH as DRAG_PATH
 from ui.export import Exports, csv_bytes, export_button, feature_maps_png, line_chart_png
-from ui.figures import feature_mosaic, line_svg, png_data_url, top5_html
+from ui.figures import line_svg
 from ui.language import use_language
 from ui.lessons import FREE
 from ui.links import follow_view
-from ui.measurements import Measurements, measurements_panel, readout_html, take_measurements
+from ui.live_update import Update, live_scene, update
+from ui.measurements import Measurements, measurements_panel
 from ui.notes import how_to_read
 from ui.panel import Panel
 from ui.resources import Columns
@@ -43,17 +45,17 @@ from ui.state import (
     ACK,
     BROWSER,
     LESSON,
+    LIVE_SCENE,
     PAGE_RUN,
     PATH,
     PRESENT,
     TRACKED,
     X,
     Y,
-    record_path,
+    drag_route_key,
     reset_path,
     take_browser_position,
 )
-from ui.uploads import object_choices
 
 
 @dataclass(frozen=True)
@@ -78,19 +80,16 @@ def live_view(settings: Settings, family: Family, models: Columns) -> LiveView:
     if not page_run and not dragging:
         st.rerun(scope="app")  # the object rests: redraw the panels below too
     loaded = models.loaded
-    outputs = run_side_by_side(loaded, resources.scene_batch(settings, x, y))  # one forward per model
-    record_path(settings, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
-    history = take_measurements(settings, family, loaded, outputs, (x, y), dragging)
+    scene = live_scene(settings, family, loaded, x, y)
+    LIVE_SCENE.set(scene)  # what the drag route updates from until the next run
+    now = update(scene, x, y, dragging)
     panels = {
-        column.key: model_panel(
-            settings, loaded[column.key], outputs[column.key], (x, y), readout_html(history[-1], column.key)
-        )
+        column.key: model_panel(settings, loaded[column.key], column.key, now)
         if column.key in loaded
         else unavailable_panel(column, models.unavailable[column.key])
         for column in family.columns
     }
     canvas = canvas_panel(settings)
-    update = update_sentence(settings, family, loaded, outputs, history[-1])
 
     widths = [1 if PRESENT.get() else 1.15] + [1] * len(family.columns)  # presenting, the canvas is as tall as fits
     canvas_column, *model_columns = st.columns(widths, gap="medium")
@@ -101,42 +100,10 @@ def live_view(settings: Settings, family: Family, models: Columns) -> LiveView:
             st.subheader(_(column.title), anchor=False, help=source)
             panels[column.key].draw()
     with canvas_column:
-        announce(update)
+        announce(now.sentence)
         canvas.draw()
     exports = {name: make for panel in panels.values() for name, make in panel.exports.items()}
-    return LiveView((x, y), loaded, list(history), exports)
-
-
-def update_sentence(
-    settings: Settings,
-    family: Family,
-    loaded: dict[str, Network],
-    outputs: dict[str, dict[str, torch.Tensor]],
-    latest: Measurements,
-) -> str:
-    """What this update changed, in one sentence for a screen reader: the object's move from the reference,
-    each model's chosen layer (where measured) and its first class."""
-    path, tracked = PATH.get(), TRACKED.get()
-    changes = []
-    for column in family.columns:
-        if (net := loaded.get(column.key)) is None:
-            continue
-        report = latest.reports.get(column.key, {}).get(settings.layer)
-        ((top, top_p),) = top_k(outputs[column.key]["logits"][0], 1)
-        changes.append(
-            ModelChange(
-                title=_(column.title),
-                shift=report.measured_cells if report is not None else None,
-                tracked=net.categories[tracked[column.key]],
-                before=path[0][column.key],
-                now=path[-1][column.key],
-                top=net.categories[top],
-                top_p=top_p,
-            )
-        )
-    scene = family.scene
-    name = object_choices(scene.objects, uploads=scene.uploads).get(settings.object, settings.object)
-    return sentence(name, latest.moved, settings.layer, changes)
+    return LiveView((x, y), loaded, now.history, exports)
 
 
 def below_view(settings: Settings, family: Family, view: LiveView) -> None:
@@ -155,42 +122,22 @@ def below_view(settings: Settings, family: Family, view: LiveView) -> None:
     follow_view(settings, family, x, y)
 
 
-def model_panel(
-    settings: Settings, net: Network, outputs: dict[str, torch.Tensor], position: tuple[int, int], readout: str
-) -> Panel:
-    """Feature maps of the chosen layer, the top-5 classes and the chosen layer's measurements of one model."""
-    fmap = outputs[settings.layer][0]  # (C, H, W)
-    channels, value_range = resources.shown_channels(net, settings)
-    mosaic = feature_mosaic(fmap, channels, value_range)
-    alt = _("Feature maps of layer {layer}").format(layer=settings.layer)
-    image = f'<img class="feature-maps" src="{png_data_url(mosaic)}" alt="{escape(alt)}">'
-    template = _(
-        "{layer}, object at x = {x}, y = {y}: {shown} of {channels} maps of {height}×{width}, {low} (dark) to {high}."
-    )
-    caption = escape(template).format(
-        layer=f"<code>{escape(settings.layer)}</code>",
-        x=position[0],
-        y=position[1],
-        shown=len(channels),
-        channels=fmap.shape[0],
-        height=fmap.shape[1],
-        width=fmap.shape[2],
-        low=f"{value_range[0]:.3g}",
-        high=f"{value_range[1]:.3g}",
-    )
-    classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
-    # One element for all of it: each element a drag event redraws costs the browser a render (measured: the
-    # maps, their caption and the bars as three elements cost 28 ms more of the browser's time per update)
-    body = f'{image}<p class="maps-caption">{caption}</p>{top5_html(classes)}{readout}'
+def model_panel(settings: Settings, net: Network, variant: str, now: Update) -> Panel:
+    """Feature maps of the chosen layer, the top-5 classes and the chosen layer's measurements of one model, in one
+    element the drag canvas finds by its column (it swaps in the drag route's answers, ui.drag_route); marked
+    with the browser's last position, so that the run at a rest always redraws what a drag swapped in."""
+    outputs, (x, y) = now.outputs[variant], now.position
+    body = f'<div class="live-column" data-column="{variant}" data-seq="{ACK.get()}">{now.columns[variant]}</div>'
 
     def draw() -> None:
         st.html(body)
 
+    fmap = outputs[settings.layer][0]  # (C, H, W)
+    channels, value_range = resources.shown_channels(net, settings)
+    classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
     # TRANSLATORS: the title of an exported picture of feature maps
-    title = _("{model}: {layer}, object at x = {x}, y = {y}").format(
-        model=_(net.title), layer=settings.layer, x=position[0], y=position[1]
-    )
+    title = _("{model}: {layer}, object at x = {x}, y = {y}").format(model=_(net.title), layer=settings.layer, x=x, y=y)
     return Panel(
         draw,
         {
@@ -299,6 +246,7 @@ def canvas_panel(settings: Settings) -> Panel:
             ack=ACK.get(),
             display_px=max(448, settings.canvas),
             click_moves=click_moves,
+            route={"path": DRAG_PATH, **drag_route_key()},
             label=_("Scene: drag the object, or use the arrow keys (Shift for bigger steps)"),
             fit=PRESENT.get(),
         )

@@ -18,14 +18,14 @@ import torch
 from locales import N_, _
 from models import Network
 from models.families import Family
-from probes import Invariance, LayerReport, ReceptiveField, layer_report
+from probes import Invariance, LayerReport, ReceptiveField, ShiftReference, layer_report
 from ui import resources
 from ui.export import Exports, csv_bytes, shift_chart_png
 from ui.figures import legend_html, shift_svg
 from ui.notes import how_to_read
 from ui.panel import Panel
 from ui.settings import Settings
-from ui.state import CANVAS, LIVE, MEASURED, PATH
+from ui.state import CANVAS, LIVE
 
 MEASUREMENTS_KEPT = 500  # per session: the points of the shift plot
 BETWEEN_CELLS = "†"  # marks an equivariance error measured against a shift interpolated between whole cells
@@ -66,29 +66,72 @@ def baseline_object(family: Family, name: str) -> str:
 
 
 def take_measurements(
+    history: list[Measurements],
+    against: Comparisons,
     settings: Settings,
     family: Family,
-    loaded: dict[str, Network],
     outputs: dict[str, dict[str, torch.Tensor]],
     position: tuple[int, int],
     dragging: bool,
+    live: bool,
 ) -> list[Measurements]:
-    """Measure this event, add it to the session's history, and return the history (oldest first).
+    """Measure this event, add it to the session's `history` (in place), and return the history (oldest first).
 
     Every probe layer is measured whenever the object rests (release, arrow key, typed position); during
-    a drag only the chosen layer, and only when the live toggle is on, so that dragging stays fast.
+    a drag only the chosen layer, and only when measuring `live` is on, so that dragging stays fast.
     """
-    history = MEASURED.get()
-    if dragging and history and not LIVE.get():  # the toggle below, as last set
+    if dragging and history and not live:
         return history
     layers = (settings.layer,) if dragging and any(m.complete for m in history) else None  # a table to show
-    reference = PATH.get()[0]["x"], PATH.get()[0]["y"]  # where the path began: the pinned reference
-    latest = measure(settings, family, loaded, outputs, reference, position, layers)
+    latest = measure_against(against, settings, family, outputs, position, layers)
     if history and (history[-1].position, history[-1].layer) == (latest.position, latest.layer):
         history.pop()  # the same rest measured again, e.g. after another layer's table
     history.append(latest)
     del history[:-MEASUREMENTS_KEPT]
     return history
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """What every position is measured against, for each loaded model: its outputs for the object at the
+    reference position, for the other object there and for the empty canvas, and every probe layer's reference
+    spectrum and receptive field. Looked up in the process's caches once per script run, so that measuring a
+    position needs none of Streamlit (ui.drag_route measures outside a script run)."""
+
+    reference: tuple[int, int]  # (x, y)
+    other: str  # the object whose similarity is the baseline
+    outputs: dict[str, tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, torch.Tensor]]]
+    spectra: dict[str, dict[str, ShiftReference]]  # variant -> layer -> the reference's prepared spectrum
+    fields: dict[str, Mapping[str, ReceptiveField]]  # variant -> every probe layer's receptive field and stride
+
+
+def comparisons(
+    settings: Settings, family: Family, loaded: dict[str, Network], reference: tuple[int, int]
+) -> Comparisons:
+    """The Comparisons of `reference` (x, y) in this scene (cached per scene and pinned position)."""
+    x0, y0 = reference
+    other = baseline_object(family, settings.object)
+    view = settings.without_layer
+    return Comparisons(
+        reference,
+        other,
+        {
+            variant: (
+                resources.outputs_at(net, view, settings.object, x0, y0),
+                resources.outputs_at(net, view, other, x0, y0),
+                resources.empty_canvas_outputs(net, view),
+            )
+            for variant, net in loaded.items()
+        },
+        {
+            variant: {
+                layer: resources.reference_spectrum(net, view, settings.object, x0, y0, layer)
+                for layer in family.layers
+            }
+            for variant, net in loaded.items()
+        },
+        {column.key: column.fields() for column in family.columns if column.key in loaded},
+    )
 
 
 def measure(
@@ -101,54 +144,54 @@ def measure(
     layers: tuple[str, ...] | None = None,
 ) -> Measurements:
     """`layers` (default every probe layer) of each loaded model, with the object at `position` (this event's
-    forward pass, `outputs`) against `reference` (x, y); the reference, baseline and empty-canvas outputs are
-    cached per scene and pinned position. The models are measured at once, one thread each (torch releases the
-    GIL): on two cores in the time of one."""
-    x0, y0 = reference
-    dx, dy = position[0] - x0, position[1] - y0
-    other = baseline_object(family, settings.object)
-    fields = {column.key: column.fields() for column in family.columns if column.key in loaded}
-    view = settings.without_layer
-    inputs = {  # variant -> the four outputs a report compares: reference, now, other object, empty canvas
-        variant: (
-            resources.outputs_at(net, view, settings.object, x0, y0),
-            outputs[variant],
-            resources.outputs_at(net, view, other, x0, y0),
-            resources.empty_canvas_outputs(net, view),
-        )
-        for variant, net in loaded.items()
-    }
+    forward pass, `outputs`) against `reference` (x, y)."""
+    return measure_against(
+        comparisons(settings, family, loaded, reference), settings, family, outputs, position, layers
+    )
 
+
+def measure_against(
+    against: Comparisons,
+    settings: Settings,
+    family: Family,
+    outputs: dict[str, dict[str, torch.Tensor]],
+    position: tuple[int, int],
+    layers: tuple[str, ...] | None = None,
+) -> Measurements:
+    """measure(), given what the position is measured against. The models are measured at once, one thread each
+    (torch releases the GIL): on two cores in the time of one."""
+    x0, y0 = against.reference
+    dx, dy = position[0] - x0, position[1] - y0
     measured = layers or family.layers
-    spectra = {  # cached st.cache_resource calls belong to the script's thread, not to the pool's
-        variant: {layer: resources.reference_spectrum(net, view, settings.object, x0, y0, layer) for layer in measured}
-        for variant, net in loaded.items()
-    }
+    variants = list(against.outputs)
 
     def reports_of(variant: str) -> dict[str, LayerReport]:
-        maps = inputs[variant]
+        reference, other, empty = against.outputs[variant]
         return {
             layer: layer_report(
-                *(m[layer][0] for m in maps),
+                reference[layer][0],
+                outputs[variant][layer][0],
+                other[layer][0],
+                empty[layer][0],
                 dx,
                 dy,
-                fields[variant][layer],
+                against.fields[variant][layer],
                 settings.canvas,
-                spectra[variant][layer],
+                against.spectra[variant][layer],
             )
             for layer in measured
         }
 
-    with ThreadPoolExecutor(max_workers=max(len(loaded), 1)) as pool:
-        reports = dict(zip(loaded, pool.map(reports_of, loaded), strict=True))
+    with ThreadPoolExecutor(max_workers=max(len(variants), 1)) as pool:
+        reports = dict(zip(variants, pool.map(reports_of, variants), strict=True))
     return Measurements(
-        (x0, y0),
+        against.reference,
         position,
-        other,
+        against.other,
         settings.layer,
         settings.canvas,
         reports,
-        fields,
+        against.fields,
         family.layers,
         family.scene.canvases,
     )

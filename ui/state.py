@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from hmac import compare_digest
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import streamlit as st
 import torch
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from locales import ENGLISH
 from models.lab_experiments import LAB_DEFAULTS, POOLING_SEEDS
@@ -26,6 +29,7 @@ if TYPE_CHECKING:  # types of stored values only: these modules import this one
 
     from models.families import LabModel, OwnModel
     from ui.lab_view import PoolingRun
+    from ui.live_update import LiveScene
     from ui.measurements import Measurements
     from ui.position_view import ReadoutRequest
     from ui.profile_view import ProfileRequest
@@ -98,6 +102,9 @@ X: Key[int] = Key("x", lambda: CANVAS_SIZES[0] // 2)  # the object's centre (als
 Y: Key[int] = Key("y", lambda: CANVAS_SIZES[0] // 2)
 POSITION_CANVAS: Key[int | None] = Key("position_canvas")  # the canvas size x and y were set for
 PAGE_RUN: Key[bool] = Key("page_run", bool)  # set by a run of the whole page, taken by the live view in it
+# What a drag update outside a script run works from (ui.drag_route), and the secret the page asks it with.
+LIVE_SCENE: Key[LiveScene | None] = Key("live_scene")  # as of the live view's last run
+DRAG_TOKEN: Key[str] = Key("drag_token", new_token)
 
 # The path dragged since the reference position, and what was measured along it.
 PATH: Key[list[dict]] = Key("path", list)  # [{"x", "y", variant: probability of its tracked class}]
@@ -226,6 +233,23 @@ def take_browser_position(canvas: int) -> tuple[int, int, bool]:
     return x, y, bool(pos and pos["dragging"])
 
 
+def drag_route_key() -> dict[str, str]:
+    """What the page sends with each drag update: this session's id and its drag token."""
+    return {"session": get_script_run_ctx().session_id, "token": DRAG_TOKEN.get()}
+
+
+def live_scene_of(session: str, token: str) -> LiveScene | None:
+    """The LiveScene of session `session`, if it is still connected and `token` is its drag token; from any thread
+    (ui.drag_route's, outside a script run)."""
+    app_session = Runtime.instance().get_app_session(session) if Runtime.exists() else None
+    if app_session is None:
+        return None
+    state = app_session.session_state  # Streamlit's SessionState: `in` and [] but no get()
+    if DRAG_TOKEN.name not in state or LIVE_SCENE.name not in state:
+        return None
+    return state[LIVE_SCENE.name] if compare_digest(state[DRAG_TOKEN.name].encode(), token.encode()) else None
+
+
 def reset_path() -> None:
     """Start a new path at the next position: it becomes the measurements' reference."""
     PATH.set([])
@@ -236,19 +260,21 @@ def reset_path() -> None:
 MAX_PATH_POINTS = 2000
 
 
-def record_path(settings: Settings, x: int, y: int, logits: dict[str, torch.Tensor]) -> None:
-    """Add the current position to the path, with each model's probability for its tracked class.
-
-    Each model tracks the class it ranked first where the path began. A new scene starts a new
-    path; changing only the layer keeps it.
-    """
+def path_for(settings: Settings) -> list[dict]:
+    """The session's path, new for a new scene (changing only the layer keeps it)."""
     if PATH_SCENE.get() != settings.without_layer:
         PATH_SCENE.set(settings.without_layer)
         reset_path()
-    tracked = TRACKED.get()
+    return PATH.get()
+
+
+def record_path(path: list[dict], tracked: dict[str, int], x: int, y: int, logits: dict[str, torch.Tensor]) -> None:
+    """Add the position to `path` (in place), with each model's probability for its tracked class.
+
+    Each model tracks the class it ranked first where the path began (kept in `tracked`).
+    """
     for variant, variant_logits in logits.items():
         tracked.setdefault(variant, int(variant_logits.argmax()))
-    path = PATH.get()
     if path and (path[-1]["x"], path[-1]["y"]) == (x, y):
         return
     path.append({"x": x, "y": y} | {v: class_probability(lg, tracked[v]) for v, lg in logits.items()})

@@ -1,7 +1,9 @@
 """The drag canvas: a Streamlit component, kept in the repo, that streams positions during a drag.
 
-The browser draws the scene itself (so dragging stays smooth) and sends the object's centre to
-Python with back-pressure; see drag_canvas.js for the protocol.
+The browser draws the scene itself (so dragging stays smooth) and sends the object's centre with
+back-pressure: during a drag to the drag route (ui.drag_route), whose answers it swaps into the model
+columns itself, and at a rest to Python as the component's state, which runs the page; see
+drag_canvas.js for the protocol.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def drag_canvas(
     click_moves: bool = True,
     label: str,
     fit: bool = False,
+    route: dict[str, str] | None = None,
 ) -> Position | None:
     """Mount the canvas and return the last position the browser sent (None before any).
 
@@ -52,7 +55,8 @@ def drag_canvas(
     the browser only once they are on the page. click_moves: a click beside the object moves it there
     (otherwise it only selects the canvas for the arrow keys, so that a lesson's position is not lost to
     a stray click). label: what a screen reader says of the canvas, in the page's language. fit: no taller than
-    the screen leaves room for (presentation mode).
+    the screen leaves room for (presentation mode). route: where to post positions during a drag, with what
+    proves the session ({"path", "session", "token"}); without it, every position goes to Python.
     """
     result = _component(
         key=key,
@@ -68,6 +72,7 @@ def drag_canvas(
             "click_moves": click_moves,
             "label": label,
             "fit": fit,
+            "route": route,
         },
         on_pos_change=lambda: None,
     )

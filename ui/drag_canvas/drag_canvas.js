@@ -1,11 +1,17 @@
-// The drag canvas: draws the scene in the browser and streams the object's position to Python.
+// The drag canvas: draws the scene in the browser and streams the object's position to the server.
 //
 // Drawing happens here, on every pointer move, so the drag is smooth whatever the server does.
-// Positions go to Python with back-pressure: a new one is sent only once Python has acknowledged
-// the previous one (it passes `ack` back in `data`), or after a timeout. Positions that pile up
-// in between are not queued: only the newest is sent. Release always ends with the final position.
+// Positions go out with back-pressure: a new one is sent only once the previous one is answered, or
+// after a timeout. Positions that pile up in between are not queued: only the newest is sent.
+// While the mouse button is down they go to the drag route (`data.route`, ui.drag_route) by WebSocket,
+// whose answer this code swaps into the model columns (.live-column) and the live region itself: no
+// Streamlit run, which would cost the browser far more than the swap. Every other position (a release,
+// an arrow key), and every position after the route refused one, goes to Python as the component's
+// state, which runs the page; Python answers it by passing `ack` back in `data`. Release always ends
+// with the final position.
 
 const ACK_TIMEOUT_MS = 1000;
+const ROUTE_TIMEOUT_MS = 20000;
 const MAX_LATENCIES = 2000;
 
 // One state object per mounted instance. Streamlit calls the default function again on every
@@ -13,7 +19,8 @@ const MAX_LATENCIES = 2000;
 const instances = new WeakMap();
 
 // Figures the browser tests and the benchmark read (window.shiftLabStats): sends, acks, latencies.
-const stats = (globalThis.shiftLabStats ??= { sent: 0, acked: 0, latenciesMs: [] });
+// routed: how many of the answers came from the drag route.
+const stats = (globalThis.shiftLabStats ??= { sent: 0, acked: 0, routed: 0, latenciesMs: [] });
 
 function loadImage(src, onload) {
   const image = new Image();
@@ -45,12 +52,76 @@ function send(s) {
   s.sentAt = performance.now();
   s.pending = false;
   stats.sent += 1;
-  s.setStateValue("pos", { x: s.x, y: s.y, seq: s.seq, dragging: s.dragging });
   clearTimeout(s.timer);
+  if (s.dragging && s.route && !s.routeRefused) {
+    post(s);
+    return;
+  }
   const seq = s.seq;
   s.timer = setTimeout(() => {
     if (s.inflight === seq) acknowledge(s);
   }, ACK_TIMEOUT_MS);
+  s.setStateValue("pos", { x: s.x, y: s.y, seq: s.seq, dragging: s.dragging });
+}
+
+// Send the position to the drag route, over the canvas's WebSocket (opened on the first drag, kept
+// open), and wait for its answer (openSocket); if the route refuses, closes, or has not answered in
+// ROUTE_TIMEOUT_MS (an old page, a restarted server), this drag's positions go to Python instead.
+// (Its answers take as long as the models do, so they have no shorter timeout.)
+function post(s) {
+  const message = JSON.stringify({ session: s.route.session, token: s.route.token, x: s.x, y: s.y });
+  const socket = openSocket(s);
+  if (socket.readyState === WebSocket.OPEN) socket.send(message);
+  else socket.addEventListener("open", () => socket.send(message), { once: true });
+  s.routeWaiting = true;
+  s.timer = setTimeout(() => refuse(s), ROUTE_TIMEOUT_MS);
+}
+
+function openSocket(s) {
+  if (s.socket && s.socket.readyState <= WebSocket.OPEN) return s.socket;
+  const url = new URL(s.route.path, window.location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(url);
+  socket.addEventListener("message", (event) => {
+    const answer = JSON.parse(event.data);
+    if (answer.error || !s.routeWaiting) return; // refused: the route closes the socket next
+    s.routeWaiting = false;
+    show(answer);
+    stats.routed += 1;
+    answered(s);
+  });
+  socket.addEventListener("close", () => {
+    if (s.socket === socket) s.socket = null;
+    if (s.routeWaiting) refuse(s);
+  });
+  s.socket = socket;
+  return socket;
+}
+
+function refuse(s) {
+  s.routeWaiting = false;
+  s.routeRefused = true;
+  s.pending = true; // the same position again, to Python
+  clearTimeout(s.timer);
+  acknowledge(s);
+}
+
+// The route's answer in place of what the last run drew: each model's column, and the live region's sentence.
+function show(answer) {
+  for (const [column, html] of Object.entries(answer.columns)) {
+    for (const node of document.querySelectorAll(`.live-column[data-column="${CSS.escape(column)}"]`)) {
+      node.innerHTML = html;
+    }
+  }
+  globalThis.shiftLabAnnounce?.(answer.sentence);
+}
+
+function answered(s) {
+  stats.acked += 1;
+  stats.latenciesMs.push(performance.now() - s.sentAt);
+  if (stats.latenciesMs.length > MAX_LATENCIES) stats.latenciesMs.shift();
+  clearTimeout(s.timer);
+  acknowledge(s);
 }
 
 // Send now if nothing is in flight; otherwise remember that a newer position is waiting.
@@ -96,6 +167,7 @@ function attach(s) {
     // Grabbing the object keeps the grab point under the pointer; clicking elsewhere jumps there.
     s.grab = onSprite ? [s.x - px, s.y - py] : [0, 0];
     s.dragging = true;
+    s.routeRefused = false; // each drag tries the route again
     canvas.setPointerCapture(event.pointerId);
     moveTo(s, px + s.grab[0], py + s.grab[1]);
   });
@@ -143,6 +215,10 @@ function create(parentElement, data) {
     grab: [0, 0],
     timer: null,
     sentAt: 0,
+    route: null,
+    routeRefused: false,
+    routeWaiting: false,
+    socket: null,
     backgroundSrc: null,
     spriteSrc: null,
     setStateValue: null,
@@ -177,13 +253,8 @@ export default function (component) {
     s.spriteSrc = data.sprite;
     s.sprite = loadImage(data.sprite, () => draw(s));
   }
-  if (s.inflight !== null && data.ack >= s.inflight) {
-    stats.acked += 1;
-    stats.latenciesMs.push(performance.now() - s.sentAt);
-    if (stats.latenciesMs.length > MAX_LATENCIES) stats.latenciesMs.shift();
-    clearTimeout(s.timer);
-    acknowledge(s);
-  }
+  s.route = data.route;
+  if (s.inflight !== null && data.ack >= s.inflight) answered(s);
   // When idle, Python's position is the truth (typed coordinates, a clamp on a smaller canvas).
   if (!s.dragging && s.inflight === null) {
     s.x = data.x;

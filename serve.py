@@ -1,0 +1,8 @@
+"""Serve Shift Lab: the Streamlit app (app.py) and the route its drag canvas posts to during a drag
+(ui/drag_route.py). `make run` starts it with `streamlit run serve.py`, which finds `app` below."""
+
+import streamlit as st
+
+from ui.drag_route import ROUTES
+
+app = st.App("app.py", routes=ROUTES)
