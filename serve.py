@@ -3,6 +3,6 @@
 
 import streamlit as st
 
-from ui.drag_route import ROUTES
+from ui.drag_route import drag_routes
 
-app = st.App("app.py", routes=ROUTES)
+app = st.App("app.py", routes=drag_routes())

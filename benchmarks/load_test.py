@@ -74,6 +74,7 @@ DRAGGING = 4
 DRAG_SECONDS = 60.0
 MOVE_INTERVAL_S = 0.03  # a mouse move every 30 ms, about what a browser reports while dragging
 ACK_TIMEOUT_S = 1.0  # as drag_canvas.js: after this long without an ack, the canvas sends anyway
+ROUTE_TIMEOUT_S = 20.0  # as drag_canvas.js: after this long without the drag route's answer, the drag goes to Python
 WINDOW_S = 10  # the worst stretch of this many seconds is reported too
 QUIET_S = 2.0  # after settling, nothing more may arrive for this long
 LOAD_TIMEOUT_S = 240
@@ -443,15 +444,16 @@ class ProtocolCanvas(Canvas):
                 self.route_socket = await self.client.open_socket(self.route["path"])
             asked = {"session": self.route["session"], "token": self.route["token"], "x": self.x, "y": self.y}
             await self.route_socket.send(json.dumps(asked))
-            answer = json.loads(await self.route_socket.recv())
-        except ConnectionClosed:
-            answer = {"error": "closed"}
+            answer = json.loads(await asyncio.wait_for(self.route_socket.recv(), ROUTE_TIMEOUT_S))
+        except (ConnectionClosed, OSError, TimeoutError) as failure:
+            answer = {"error": repr(failure)}
         self.inflight = None
         if "error" in answer:
             self.route, self.route_socket = None, None
             return False
         self.counts.acked += 1
-        self._shows(next(map(POSITION.search, answer["columns"].values()))[1:3])
+        shown = next(m for m in map(POSITION.search, answer["columns"].values()) if m)
+        self._shows((int(shown[1]), int(shown[2])))
         return True
 
     async def press(self, x: float, y: float) -> None:
