@@ -1,4 +1,4 @@
-"""Serve Shift Lab: the Streamlit app (app.py) and the route its drag canvas posts to during a drag
+"""Serve Shift Lab: the Streamlit app (app.py) and the route its drag canvas sends a drag to
 (ui/drag_route.py). `make run` starts it with `streamlit run serve.py`, which finds `app` below."""
 
 import streamlit as st

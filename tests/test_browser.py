@@ -303,9 +303,10 @@ def test_during_a_drag_the_drag_route_answers_with_what_the_run_at_the_release_d
     asked = json.loads(sent[-1])
     (answer,) = route_answers(sockets[0], [json.dumps(asked)])
     assert all("object at x = 132, y = 112" in html for html in answer["columns"].values())
-    for refused in (asked | {"token": "not-the-token"}, asked | {"session": "no-such-session"}, "{not json"):
+    wrong = (asked | {"token": "not-the-token"}, asked | {"session": "no-such-session"}, "{not json", b"\x00binary")
+    for refused in wrong:
         with connect(sockets[0], open_timeout=30) as socket:
-            socket.send(refused if isinstance(refused, str) else json.dumps(refused))
+            socket.send(refused if isinstance(refused, str | bytes) else json.dumps(refused))
             error = json.loads(socket.recv(timeout=60))["error"]
             assert error and not technical_text(error)
             with pytest.raises(ConnectionClosed) as closed:

@@ -45,10 +45,10 @@ class Refused(Exception):
 def drag_routes(workers: int = 1) -> list[WebSocketRoute]:
     """The drag route, its updates computed by `workers` threads of its own for as long as the app runs. Its own,
     not the server's shared pool: spread over the server's forty threads, each update found the memory its thread
-    had freed cold (measured, 20 sessions with 4 dragging: 44 against 36 ms of server CPU per update). One by
+    had freed cold (measured, 20 sessions with 4 dragging: 44 against 33 ms of server CPU per update). One by
     default: each update already runs its models on both cores, and with two at once the server's memory rose by
-    80 MB in passing peaks (the load test's bound is 50) for no more updates per second (5.2–5.9 against 5.2 with
-    20 browser pages on the same two cores; 11.0 with protocol clients either way)."""
+    80–180 MB in passing peaks (the load test's bound is 50) for no more updates per second (20 browser pages on
+    the same two cores: 5.8 against 5.2, within the runs' spread; protocol clients: 10.9 against 12.4)."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drag-update")
 
     async def drag_socket(websocket: WebSocket) -> None:
@@ -62,7 +62,10 @@ def drag_routes(workers: int = 1) -> list[WebSocketRoute]:
         await websocket.accept()
         try:
             while True:
-                scene, x, y = asked(await websocket.receive_text())
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                scene, x, y = asked(message.get("text") or "")
                 try:
                     done = await loop.run_in_executor(pool, update, scene, x, y, True)
                 except Exception as failure:

@@ -17,7 +17,10 @@ PRESENTATION_CSS = Path(__file__).parent / "presentation.css"
 _JS = """
 export default function ({ data, parentElement }) {
   const button = parentElement.querySelector("button");
-  const label = () => { button.textContent = document.fullscreenElement ? data.leave : data.enter; };
+  const label = () => {
+    button.textContent = document.fullscreenElement ? data.leave : data.enter;
+    button.hidden = false;  // hidden until it has its name: a button without one is nothing to a screen reader
+  };
   button.onclick = () => document.fullscreenElement
     ? document.exitFullscreen() : document.documentElement.requestFullscreen();
   document.onfullscreenchange = label;
@@ -32,7 +35,7 @@ button {
 button:focus-visible { outline: 3px solid var(--st-primary-color); }
 """
 _fullscreen = st.components.v2.component(
-    "shiftlab.fullscreen", html='<button type="button"></button>', js=_JS, css=_CSS
+    "shiftlab.fullscreen", html='<button type="button" hidden></button>', js=_JS, css=_CSS
 )
 
 
