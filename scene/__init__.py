@@ -1,6 +1,6 @@
 """Scenes for Shift Lab: an object placed at (x, y) on a square canvas."""
 
-from scene.compose import CANVAS_SIZES, clamp_position, compose, to_tensor
+from scene.compose import CANVAS_SIZES, clamp_position, compose, composed_batch, to_tensor
 from scene.library import (
     BACKGROUNDS,
     IMAGENET_MEAN_RGB,
@@ -20,6 +20,7 @@ __all__ = [
     "OBJECTS",
     "clamp_position",
     "compose",
+    "composed_batch",
     "load_object",
     "make_background",
     "to_tensor",

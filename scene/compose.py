@@ -41,3 +41,8 @@ def to_tensor(image: Image.Image) -> torch.Tensor:
     """(3, H, W) float32 in [0, 1]: the image as a network sees it before normalisation."""
     pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255  # (H, W, 3)
     return torch.from_numpy(pixels).permute(2, 0, 1).contiguous()  # (3, H, W)
+
+
+def composed_batch(background: Image.Image, sprite: Image.Image, x: int, y: int) -> torch.Tensor:
+    """compose(...) as a batch of one for a network: (1, 3, H, W) in [0, 1]."""
+    return to_tensor(compose(background, sprite, x, y))[None]

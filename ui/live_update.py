@@ -20,7 +20,7 @@ from locales import LANGUAGE, _
 from models import Network, run_side_by_side
 from models.families import Family
 from probes import top_k
-from scene import compose, to_tensor
+from scene import composed_batch
 from ui import resources
 from ui.announce import ModelChange, sentence
 from ui.figures import feature_mosaic, png_data_url, top5_html
@@ -30,7 +30,7 @@ from ui.state import LIVE, MEASURED, TRACKED, path_for, record_path
 from ui.uploads import object_choices
 
 
-@dataclass(eq=False)  # compared by identity: a session's scene is one object, held weakly by ui.drag_route
+@dataclass
 class LiveScene:
     """Everything an update needs besides the position, gathered in one script run."""
 
@@ -86,8 +86,7 @@ def live_scene(settings: Settings, family: Family, loaded: dict[str, Network], x
 def update(scene: LiveScene, x: int, y: int, dragging: bool) -> Update:
     """Compose the scene with the object at (x, y), run every model on it, extend the path and the measurements,
     and make what the page shows of it, in the scene's language."""
-    batch = to_tensor(compose(scene.background, scene.sprite, x, y))[None]
-    outputs = run_side_by_side(scene.loaded, batch)  # one forward per model
+    outputs = run_side_by_side(scene.loaded, composed_batch(scene.background, scene.sprite, x, y))  # one forward each
     with scene.lock:
         record_path(scene.path, scene.tracked, x, y, {variant: out["logits"][0] for variant, out in outputs.items()})
         history = list(

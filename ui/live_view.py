@@ -34,7 +34,7 @@ from ui.figures import line_svg
 from ui.language import use_language
 from ui.lessons import FREE
 from ui.links import follow_view
-from ui.live_update import Update, live_scene, update
+from ui.live_update import LiveScene, Update, live_scene, update
 from ui.measurements import Measurements, measurements_panel
 from ui.notes import how_to_read
 from ui.panel import Panel
@@ -84,7 +84,7 @@ def live_view(settings: Settings, family: Family, models: Columns) -> LiveView:
     LIVE_SCENE.set(scene)  # what the drag route updates from until the next run
     now = update(scene, x, y, dragging)
     panels = {
-        column.key: model_panel(settings, loaded[column.key], column.key, now)
+        column.key: model_panel(scene, column.key, now)
         if column.key in loaded
         else unavailable_panel(column, models.unavailable[column.key])
         for column in family.columns
@@ -122,18 +122,18 @@ def below_view(settings: Settings, family: Family, view: LiveView) -> None:
     follow_view(settings, family, x, y)
 
 
-def model_panel(settings: Settings, net: Network, variant: str, now: Update) -> Panel:
+def model_panel(scene: LiveScene, variant: str, now: Update) -> Panel:
     """Feature maps of the chosen layer, the top-5 classes and the chosen layer's measurements of one model, in one
     element the drag canvas finds by its column (it swaps in the drag route's answers, ui.drag_route); marked
     with the browser's last position, so that the run at a rest always redraws what a drag swapped in."""
-    outputs, (x, y) = now.outputs[variant], now.position
+    settings, net, outputs, (x, y) = scene.settings, scene.loaded[variant], now.outputs[variant], now.position
     body = f'<div class="live-column" data-column="{variant}" data-seq="{ACK.get()}">{now.columns[variant]}</div>'
 
     def draw() -> None:
         st.html(body)
 
     fmap = outputs[settings.layer][0]  # (C, H, W)
-    channels, value_range = resources.shown_channels(net, settings)
+    channels, value_range = scene.shown[variant]
     classes = [(net.categories[i], p) for i, p in top_k(outputs["logits"][0], 5)]
     rows = [(rank, name, f"{p:.6f}") for rank, (name, p) in enumerate(classes, start=1)]
     # TRANSLATORS: the title of an exported picture of feature maps

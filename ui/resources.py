@@ -27,7 +27,7 @@ from probes import (
     object_response,
     shift_reference,
 )
-from scene import OBJECTS, compose, load_object, make_background, to_tensor
+from scene import OBJECTS, composed_batch, load_object, make_background, to_tensor
 from scene.shapes import default_style, draw_shape
 from scene.words import said, shown
 from ui.figures import png_data_url
@@ -206,10 +206,9 @@ def background_url(name: str, canvas: int) -> str:
 
 def scene_batch(settings: Settings, x: int, y: int) -> torch.Tensor:
     """The scene with the object centred at (x, y), as a batch of one: (1, 3, H, W) in [0, 1]."""
-    image = compose(
+    return composed_batch(
         background(settings.background, settings.canvas), sprite(settings.object, settings.object_size), x, y
     )
-    return to_tensor(image)[None]
 
 
 def shown_channels(net: Network, settings: Settings) -> tuple[list[int], tuple[float, float]]:
