@@ -291,14 +291,17 @@ def test_during_a_drag_the_drag_route_answers_with_what_the_run_at_the_release_d
     during = live_columns(app_page)
     assert len(sockets) == 1 and len(sent) >= 3  # one socket for the whole drag
     assert app_page.evaluate("window.shiftLabStats.routed") - routed == len(sent)
-    assert app_page.get_by_label("x (object centre)").input_value() == "112"  # no run of the page meanwhile
+    assert app_page.locator(".live-column").first.get_attribute("data-seq") == seq  # no run of the page meanwhile
+    assert app_page.get_by_label("x (object centre)").input_value() == "132"  # filled in by the canvas
     assert "equivariance error" in " ".join(during.values())  # the lesson's measurements, live
     expect(app_page.locator("[aria-live]")).to_contain_text("20 px right", timeout=5_000)  # throttled
     app_page.mouse.up()
-    expect(app_page.get_by_label("x (object centre)")).to_have_value("132", timeout=15_000)
     expect(app_page.locator(".live-column").first).not_to_have_attribute("data-seq", seq or "", timeout=15_000)
     app_page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)
     assert live_columns(app_page) == during  # the run at the release drew what the route had shown
+    assert app_page.get_by_label("x (object centre)").input_value() == "132"
+    app_page.get_by_test_id("stNumberInputStepUp").first.click()  # the box goes on from what it showed
+    app_page.get_by_text("object at x = 133, y = 112").first.wait_for(timeout=15_000)
 
     asked = json.loads(sent[-1])
     (answer,) = route_answers(sockets[0], [json.dumps(asked)])

@@ -57,6 +57,8 @@ from ui.state import (
     take_browser_position,
 )
 
+POSITION_BOXES = "scene_position"  # the key of the container of the x and y boxes (presentation.css hides it)
+
 
 @dataclass(frozen=True)
 class LiveView:
@@ -233,7 +235,7 @@ def canvas_panel(settings: Settings) -> Panel:
 
     def draw() -> None:
         st.container(key="scene_heading").subheader(_("Scene"), anchor=False)
-        left, right = st.container(key="scene_position").columns(2)
+        left, right = st.container(key=POSITION_BOXES).columns(2)
         left.number_input(_("x (object centre)"), min_value=0, max_value=settings.canvas - 1, step=1, key=X.name)
         right.number_input(_("y (object centre)"), min_value=0, max_value=settings.canvas - 1, step=1, key=Y.name)
         drag_canvas(
@@ -247,6 +249,7 @@ def canvas_panel(settings: Settings) -> Panel:
             display_px=max(448, settings.canvas),
             click_moves=click_moves,
             route={"path": DRAG_PATH, **drag_route_key()},
+            position_boxes=f".st-key-{POSITION_BOXES} input",
             label=_("Scene: drag the object, or use the arrow keys (Shift for bigger steps)"),
             fit=PRESENT.get(),
         )

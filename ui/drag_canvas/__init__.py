@@ -47,6 +47,7 @@ def drag_canvas(
     label: str,
     fit: bool = False,
     route: dict[str, str] | None = None,
+    position_boxes: str | None = None,
 ) -> Position | None:
     """Mount the canvas and return the last position the browser sent (None before any).
 
@@ -57,6 +58,8 @@ def drag_canvas(
     a stray click). label: what a screen reader says of the canvas, in the page's language. fit: no taller than
     the screen leaves room for (presentation mode). route: where to post positions during a drag, with what
     proves the session ({"path", "session", "token"}); without it, every position goes to Python.
+    position_boxes: a CSS selector of the page's x and y boxes, which the canvas fills in itself while the route
+    answers a drag (no run of the page updates them then).
     """
     result = _component(
         key=key,
@@ -73,6 +76,7 @@ def drag_canvas(
             "label": label,
             "fit": fit,
             "route": route,
+            "position_boxes": position_boxes,
         },
         on_pos_change=lambda: None,
     )

@@ -86,7 +86,7 @@ function openSocket(s) {
     const answer = JSON.parse(event.data);
     if (answer.error || !s.routeWaiting) return; // refused: the route closes the socket next
     s.routeWaiting = false;
-    show(answer);
+    show(s, answer);
     stats.routed += 1;
     answered(s);
   });
@@ -106,13 +106,16 @@ function refuse(s) {
   acknowledge(s);
 }
 
-// The route's answer in place of what the last run drew: each model's column, and the live region's sentence.
-function show(answer) {
+// The route's answer in place of what the last run drew: each model's column, the x and y boxes (the
+// next run sets them to the same numbers), and the live region's sentence.
+function show(s, answer) {
   for (const [column, html] of Object.entries(answer.columns)) {
     for (const node of document.querySelectorAll(`.live-column[data-column="${CSS.escape(column)}"]`)) {
       node.innerHTML = html;
     }
   }
+  const boxes = s.positionBoxes ? document.querySelectorAll(s.positionBoxes) : [];
+  if (boxes.length === 2) [boxes[0].value, boxes[1].value] = [answer.x, answer.y];
   globalThis.shiftLabAnnounce?.(answer.sentence);
 }
 
@@ -216,6 +219,7 @@ function create(parentElement, data) {
     timer: null,
     sentAt: 0,
     route: null,
+    positionBoxes: null,
     routeRefused: false,
     routeWaiting: false,
     socket: null,
@@ -254,6 +258,7 @@ export default function (component) {
     s.sprite = loadImage(data.sprite, () => draw(s));
   }
   s.route = data.route;
+  s.positionBoxes = data.position_boxes;
   if (s.inflight !== null && data.ack >= s.inflight) answered(s);
   // When idle, Python's position is the truth (typed coordinates, a clamp on a smaller canvas).
   if (!s.dragging && s.inflight === null) {
